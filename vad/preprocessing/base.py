@@ -1,0 +1,42 @@
+"""The preprocessing stage protocol.
+
+The frame cache decodes a video into a stream of ``Frame`` records, passes it through the configured
+stages in order (e.g. flip fix, then denoise), resizes and stores the result. A stage is a
+generator transform, so whole videos never need to be in memory, and it may record per-frame facts
+in ``Frame.info`` (``{"flipped": True}``): they are stored in the cache and joined into score files.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Frame:
+    """One decoded frame: its original id, the uint8 image (H, W) or (H, W, 3), and stage notes."""
+
+    id: int
+    image: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class FrameStage(ABC):
+    """A cached preprocessing step. ``splits`` says which splits it runs on."""
+
+    splits: tuple[str, ...] = ("train", "test")
+
+    def applies_to(self, split: str) -> bool:
+        return split in self.splits
+
+    def cache_key(self) -> dict[str, Any]:
+        """Everything that changes the stage's output; part of the cache key."""
+        return {"stage": type(self).__qualname__, "splits": list(self.splits)}
+
+    @abstractmethod
+    def __call__(self, frames: Iterator[Frame], video: str) -> Iterator[Frame]:
+        """Transform a video's frame stream."""
