@@ -1,0 +1,1 @@
+"""Data layer: frame sources, dataset layouts, labels, frame cache, clips and the DataModule."""

@@ -1,0 +1,185 @@
+"""The frame cache: decode each video once, run the preprocessing stages, resize, store uint8.
+
+Each video becomes a folder ``<cache_dir>/<key>/`` holding ``frames.npy`` (N, H, W, C) uint8, read
+back memory-mapped, and ``meta.json`` (frame ids and per-frame notes from the stages). The key is a
+hash of the source's content signature (file names, sizes, modification times) and of every setting
+that changes the stored pixels, so a changed setting or source builds a new entry. Entries are built
+in a temporary folder and renamed into place; a damaged entry (e.g. a truncated ``.npy``) is detected
+when opened and rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from vad.data.sources import open_source
+from vad.errors import DataError
+from vad.io.atomic import write_json
+from vad.io.npy import NpyStreamWriter
+from vad.preprocessing.base import Frame, FrameStage
+from vad.utils.hashing import stable_hash
+
+log = logging.getLogger(__name__)
+CACHE_VERSION = 1
+
+
+@dataclass
+class CachedVideo:
+    """A cached video: its frames (memory-mapped on first use), their ids and per-frame notes.
+
+    ``frame_ids`` are the ids of the stored frames; ``source_ids`` and ``labels`` are the video's own
+    frames and labels from the video table (a stage that interpolates a missing frame stores a frame
+    the source does not have; it is used as model input but never scored).
+    """
+
+    split: str
+    video: str
+    source: str
+    folder: Path
+    frame_ids: np.ndarray
+    source_ids: np.ndarray
+    labels: np.ndarray | None
+    info: pd.DataFrame
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def frames(self) -> np.ndarray:
+        return self.array("frames")
+
+    def array(self, name: str) -> np.ndarray:
+        """A per-frame array stored beside the frames as ``<name>.npy`` (``frames``, ``flow``...),
+        memory-mapped on first use."""
+        if name not in self._arrays:
+            self._arrays[name] = np.load(self.folder / f"{name}.npy", mmap_mode="r")
+        return self._arrays[name]
+
+    def __len__(self) -> int:
+        return len(self.frame_ids)
+
+    def __getstate__(self) -> dict:  # memory maps are reopened in each worker process
+        return {**self.__dict__, "_arrays": {}}
+
+
+class FrameCache:
+    """Builds and opens cached videos for one (size, channels, stages) setting."""
+
+    def __init__(self, cache_dir: str | Path, image_size: Sequence[int], channels: int,
+                 stages: Sequence[FrameStage] = (), workers: int = 2) -> None:
+        if channels not in (1, 3):
+            raise DataError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
+        self.cache_dir = Path(cache_dir).expanduser()
+        self.height, self.width = _size(image_size)
+        self.channels, self.stages, self.workers = channels, list(stages), max(1, workers)
+
+    def load_all(self, table: pd.DataFrame) -> list[CachedVideo]:
+        """Cached videos for every row of a video table, building missing entries in parallel."""
+        rows = [row for _, row in table.iterrows()]
+        if self.workers == 1 or len(rows) == 1:
+            return [self.load(row) for row in rows]
+        with ThreadPoolExecutor(self.workers) as pool:  # OpenCV decoding releases the GIL
+            return list(pool.map(self.load, rows))
+
+    def load(self, row: pd.Series) -> CachedVideo:
+        folder = self.cache_dir / self.key(row)
+        video = self._open(folder, row)
+        if video is None:
+            self._build(folder, row)
+            video = self._open(folder, row)
+            if video is None:
+                raise DataError(f"{folder}: cache entry for {row['source']} is unreadable right "
+                                "after it was built (disk full?)")
+        return video
+
+    def key(self, row: pd.Series) -> str:
+        source = open_source(row["source"])
+        stages = [s.cache_key() for s in self.stages if s.applies_to(row["split"])]
+        return stable_hash({"version": CACHE_VERSION, "source": os.path.abspath(row["source"]),
+                            "signature": source.signature(), "size": [self.height, self.width],
+                            "channels": self.channels, "stages": stages})
+
+    def _open(self, folder: Path, row: pd.Series) -> CachedVideo | None:
+        """Open an entry, or None when it is missing or damaged (then it is rebuilt)."""
+        if not folder.is_dir():
+            return None
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            frames = np.load(folder / "frames.npy", mmap_mode="r")
+            ids = np.asarray(meta["frame_ids"], dtype=np.int64)
+            expected = (len(ids), self.height, self.width, self.channels)
+            if frames.shape != expected or frames.dtype != np.uint8:
+                raise ValueError(f"frames.npy has shape {frames.shape}, expected {expected}")
+        except (OSError, EOFError, ValueError, KeyError, json.JSONDecodeError) as exc:
+            log.warning("cache entry %s for %s is damaged (%s); rebuilding", folder, row["source"], exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        info = pd.DataFrame(meta.get("info", {}), index=pd.Index(ids, name="frame"))
+        labels = row["labels"] if isinstance(row["labels"], np.ndarray) else None
+        return CachedVideo(row["split"], row["video"], row["source"], folder, ids,
+                           np.asarray(row["frame_ids"]), labels, info, {"frames": frames})
+
+    def _build(self, folder: Path, row: pd.Series) -> None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{id(row)}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            self._write_entry(tmp, row)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process built the same entry first
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_entry(self, folder: Path, row: pd.Series) -> None:
+        ids, info = [], []
+        with NpyStreamWriter(folder / "frames.npy") as writer:
+            for frame in self._frames(row):
+                writer.append(self._resize(frame.image))
+                ids.append(frame.id)
+                info.append(frame.info)
+        write_json({"video": row["video"], "source": str(row["source"]), "frame_ids": ids,
+                    "info": _info_columns(info)}, folder / "meta.json")
+
+    def _frames(self, row: pd.Series) -> Iterator[Frame]:
+        source = open_source(row["source"])
+        stream: Iterator[Frame] = (Frame(i, img) for i, img in source.iter_frames(self.channels))
+        for stage in self.stages:
+            if stage.applies_to(row["split"]):
+                stream = stage(stream, row["video"])
+        return stream
+
+    def _resize(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        if (h, w) != (self.height, self.width):
+            shrink = h * w > self.height * self.width
+            image = cv2.resize(image, (self.width, self.height),
+                               interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        return image.reshape(self.height, self.width, self.channels)
+
+
+def _size(image_size: Sequence[int] | int) -> tuple[int, int]:
+    if isinstance(image_size, int):
+        return image_size, image_size
+    h, w = (int(v) for v in image_size)
+    return h, w
+
+
+def _info_columns(info: list[dict]) -> dict[str, list]:
+    """Per-frame notes as columns; frames without a note get None."""
+    names = sorted({k for item in info for k in item})
+    return {name: [item.get(name) for item in info] for name in names}
+

@@ -1,0 +1,135 @@
+"""One LightningDataModule that streams frame clips for every model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import lightning as L
+import pandas as pd
+from torch.utils.data import DataLoader
+
+from vad.data import modalities as modality_registry
+from vad.data.cache import CachedVideo, FrameCache
+from vad.data.clips import ClipDataset
+from vad.data.layouts.base import Layout
+from vad.errors import DataError
+from vad.preprocessing.base import FrameStage
+
+log = logging.getLogger(__name__)
+
+
+class VideoDataModule(L.LightningDataModule):
+    """Train on normal videos, validate on a few held-out normal videos, test/predict on the rest.
+
+    Args:
+        layout: the dataset adapter that lists the videos, or a factory (Hydra ``_partial_``)
+            called with ``root``.
+        root: the dataset folder, for a layout factory.
+        image_size: (height, width) frames are resized to, or one int for square frames.
+        channels: 1 (grey) or 3 (RGB).
+        cache_dir: where decoded, preprocessed and resized frames are cached.
+        val_videos: number of training videos held out for validation (the last ones in order),
+            or a list of their ids; 0 disables validation.
+        stages: preprocessing stages run when the cache is built.
+        train_stride / eval_stride: step between consecutive clip starts.
+    """
+
+    def __init__(self, layout: Layout | Callable[..., Layout], image_size: Sequence[int] | int,
+                 channels: int, cache_dir: str | Path, root: str | Path | None = None, batch_size: int = 8, eval_batch_size: int | None = None,
+                 num_workers: int = 0, val_videos: int | Sequence[str] = 2, train_stride: int = 1,
+                 eval_stride: int = 1, stages: Sequence[FrameStage] = (),
+                 pin_memory: bool = False, cache_workers: int = 2) -> None:
+        super().__init__()
+        self.layout = layout if isinstance(layout, Layout) else layout(root=root)
+        self.cache = FrameCache(cache_dir, image_size, channels, stages, cache_workers)
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.val_videos, self.train_stride, self.eval_stride = val_videos, train_stride, eval_stride
+        self.clip_length: int | None = None
+        self.modalities: tuple[str, ...] = ("frames",)
+        self._table: pd.DataFrame | None = None
+        self._videos: dict[str, list[CachedVideo]] = {}
+
+    def configure_clips(self, length: int, modalities: Sequence[str] = ("frames",)) -> None:
+        """Set the clip length and modalities a model needs (called before fit/predict)."""
+        self.clip_length, self.modalities = int(length), tuple(modalities)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        if self._table is None:
+            self._table = self.layout.videos()
+        return self._table
+
+    def split_table(self, split: str) -> pd.DataFrame:
+        """Rows of ``train``, ``val`` (held-out normal videos) or ``test``."""
+        train = self.table[self.table["split"] == "train"]
+        held_out = self._held_out(train)
+        if split == "train":
+            return train[~train["video"].isin(held_out)]
+        if split == "val":
+            return train[train["video"].isin(held_out)]
+        if split == "test":
+            return self.table[self.table["split"] == "test"]
+        raise ValueError(f"unknown split {split!r}")
+
+    def _held_out(self, train: pd.DataFrame) -> list[str]:
+        ids = train["video"].tolist()
+        if isinstance(self.val_videos, str):
+            self.val_videos = [self.val_videos]
+        if isinstance(self.val_videos, int):
+            if self.val_videos >= len(ids):
+                raise DataError(f"{self.layout.root}: val_videos={self.val_videos} leaves no "
+                                f"training video (there are {len(ids)})")
+            return ids[len(ids) - self.val_videos:] if self.val_videos > 0 else []
+        unknown = set(map(str, self.val_videos)) - set(ids)
+        if unknown:
+            raise DataError(f"{self.layout.root}: val_videos {sorted(unknown)} are not training videos")
+        return [str(v) for v in self.val_videos]
+
+    def videos(self, split: str) -> list[CachedVideo]:
+        """Cached videos of a split (built on first use)."""
+        if split not in self._videos:
+            table = self.split_table(split)
+            videos = self.cache.load_all(table) if len(table) else []
+            for video in videos:
+                for name in self.modalities:
+                    modality_registry.ensure(video, name)
+            self._videos[split] = videos
+        return self._videos[split]
+
+    def prepare_data(self) -> None:
+        """Build the cache once (on the main process) before workers or ranks read it."""
+        for split in ("train", "val", "test"):
+            self.videos(split)
+
+    def dataset(self, split: str) -> ClipDataset:
+        if self.clip_length is None:
+            raise RuntimeError("configure_clips() must be called before the data is used")
+        stride = self.train_stride if split == "train" else self.eval_stride
+        dataset = ClipDataset(self.videos(split), self.clip_length, stride, self.modalities)
+        if split in ("train", "test") and len(dataset) == 0:
+            raise DataError(f"{self.layout.root}: no {split} clip of {self.clip_length} consecutive "
+                            "frames (videos too short or too many gaps)")
+        return dataset
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        dataset = self.dataset(split)
+        batch_size = self.batch_size if shuffle else self.eval_batch_size
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                          drop_last=shuffle and len(dataset) > batch_size,
+                          num_workers=self.num_workers, pin_memory=self.pin_memory,
+                          persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return self._loader("val", shuffle=False) if len(self.split_table("val")) else []
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

@@ -1,0 +1,53 @@
+"""Base class of dataset layouts."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import pandas as pd
+
+from vad.data.sources import is_frame_file, is_video_file, natural_key
+from vad.errors import DataError
+
+
+class Layout(ABC):
+    """A dataset on disk; ``videos()`` returns its video table (see ``vad.data.table``).
+
+    Constructing a layout touches no file; the folder is read when ``videos()`` is called.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).expanduser()
+
+    def videos(self) -> pd.DataFrame:
+        """The video table of the dataset."""
+        if not self.root.is_dir():
+            raise DataError(f"{self.root}: dataset root not found")
+        return self.scan()
+
+    @abstractmethod
+    def scan(self) -> pd.DataFrame:
+        """Read the dataset folder into a video table."""
+
+    def require_dir(self, relative: str | Path) -> Path:
+        path = self.root / relative
+        if not path.is_dir():
+            raise DataError(f"{path}: expected folder not found ({type(self).__name__} layout)")
+        return path
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root={str(self.root)!r})"
+
+
+def video_entries(folder: Path, skip_suffix: str | None = None) -> list[Path]:
+    """Frame folders and video files directly inside ``folder``, in natural order."""
+    entries = []
+    for path in folder.iterdir():
+        if path.name.startswith(".") or (skip_suffix and path.name.endswith(skip_suffix)):
+            continue
+        if is_video_file(path) or (path.is_dir() and any(is_frame_file(p) for p in path.iterdir())):
+            entries.append(path)
+    if not entries:
+        raise DataError(f"{folder}: no videos (frame folders or video files) found")
+    return sorted(entries, key=lambda p: natural_key(p.name))

@@ -1,0 +1,63 @@
+"""The ``frames`` layout of FFP/MNAD: ``training/frames/NN/*.jpg``, ``testing/frames/NN/*.jpg``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vad.data.labels import ranges_to_labels, read_mat_ranges, read_npy_labels, split_concatenated
+from vad.data.layouts.base import Layout, video_entries
+from vad.data.sources import open_source
+from vad.data.table import make_table, video_row
+from vad.errors import DataError
+
+
+class FramesLayout(Layout):
+    """Frame folders per video; test labels from ``<gt>.mat`` (``gt`` cell of 1-based inclusive
+    ``[start; end]`` ranges) or a ``.npy`` of frame labels concatenated over the test videos.
+
+    ``gt=None`` looks for ``<root name>.mat`` then ``<root name>.npy``; ``gt=False`` reads no labels.
+    """
+
+    def __init__(self, root: str | Path, train_dir: str = "training/frames",
+                 test_dir: str = "testing/frames", gt: str | bool | None = None,
+                 gt_key: str = "gt") -> None:
+        super().__init__(root)
+        self.train_dir, self.test_dir, self.gt, self.gt_key = train_dir, test_dir, gt, gt_key
+
+    def gt_file(self) -> Path | None:
+        if self.gt is False:
+            return None
+        if self.gt:
+            path = self.root / self.gt
+            if not path.is_file():
+                raise DataError(f"{path}: ground-truth file not found")
+            return path
+        for suffix in (".mat", ".npy"):
+            path = self.root / f"{self.root.name}{suffix}"
+            if path.is_file():
+                return path
+        return None
+
+    def scan(self) -> pd.DataFrame:
+        train = [open_source(p) for p in video_entries(self.require_dir(self.train_dir))]
+        test = [open_source(p) for p in video_entries(self.require_dir(self.test_dir))]
+        gt = self.gt_file()
+        labels = self._test_labels(test, gt) if gt else [None] * len(test)
+        rows = [video_row("train", s.path.name, s) for s in train]
+        rows += [video_row("test", s.path.name, s, lab, gt)
+                 for s, lab in zip(test, labels, strict=True)]
+        return make_table(rows, self.root)
+
+    def _test_labels(self, test: list, gt: Path) -> list[np.ndarray]:
+        lengths = [len(s.ids) for s in test]
+        if gt.suffix == ".npy":
+            return split_concatenated(read_npy_labels(gt), lengths, gt)
+        ranges = read_mat_ranges(gt, self.gt_key)
+        if len(ranges) != len(test):
+            raise DataError(f"{gt}: {len(ranges)} ground-truth entries but "
+                            f"{len(test)} test videos in {self.root / self.test_dir}")
+        return [ranges_to_labels(r, n, f"{gt} (video {s.path.name})")
+                for r, n, s in zip(ranges, lengths, test, strict=True)]

@@ -1,0 +1,194 @@
+"""Frame sources: a video is a folder of frame images or a video file.
+
+A frame keeps its *original* id everywhere: the last number in its file name for frame folders
+(``000.jpg`` -> 0, ``frame_00939.jpg`` -> 939, ``001.tif`` -> 1), its decode position for video files.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vad.errors import DataError
+
+FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov")
+_NUMBER = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> list[int | str]:
+    """Sort key that orders embedded numbers numerically (``frame_2`` before ``frame_10``)."""
+    return [int(part) if part.isdigit() else part.lower() for part in _NUMBER.split(name)]
+
+
+def frame_id_from_name(path: Path) -> int:
+    """The frame id encoded in a frame file name: the last number in its stem."""
+    numbers = _NUMBER.findall(Path(path).stem)
+    if not numbers:
+        raise DataError(f"{path}: frame file name has no frame number (expected e.g. 000.jpg)")
+    return int(numbers[-1])
+
+
+def is_frame_file(path: Path) -> bool:
+    """An image file that is not hidden (archives often carry ``._001.tif`` resource forks)."""
+    return not path.name.startswith(".") and path.suffix.lower() in FRAME_EXTENSIONS and path.is_file()
+
+
+def is_video_file(path: Path) -> bool:
+    return not path.name.startswith(".") and path.suffix.lower() in VIDEO_EXTENSIONS and path.is_file()
+
+
+def read_image(path: Path, channels: int) -> np.ndarray:
+    """Read one frame as uint8 (H, W) for ``channels=1`` or RGB (H, W, 3) for ``channels=3``."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: frame file is empty (0 bytes)")
+    flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
+    image = cv2.imread(str(path), flag)  # 16-bit images are reduced to 8 bits by OpenCV
+    if image is None:
+        raise DataError(f"{path}: cannot decode frame image (corrupt or not an image)")
+    return image if channels == 1 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def convert_channels(frame: np.ndarray, channels: int) -> np.ndarray:
+    """Convert a decoded BGR or grey frame to grey (H, W) or RGB (H, W, 3)."""
+    if channels == 1:
+        return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+@dataclass
+class FrameFolder:
+    """A video stored as one image file per frame."""
+
+    path: Path
+    files: list[Path] = field(init=False)
+    ids: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.is_dir():
+            raise DataError(f"{self.path}: frame folder not found")
+        files = sorted((p for p in self.path.iterdir() if is_frame_file(p)),
+                       key=lambda p: natural_key(p.name))
+        if not files:
+            raise DataError(f"{self.path}: no frame images ({', '.join(FRAME_EXTENSIONS)})")
+        ids = np.array([frame_id_from_name(p) for p in files], dtype=np.int64)
+        _check_unique_increasing(ids, files, self.path)
+        self.files, self.ids = files, ids
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def signature(self) -> list:
+        """What identifies the content, for cache keys: names, sizes and modification times."""
+        return [(p.name, *_stat(p)) for p in self.files]
+
+    def iter_frames(self, channels: int) -> Iterator[tuple[int, np.ndarray]]:
+        shape = None
+        for frame_id, file in zip(self.ids.tolist(), self.files, strict=True):
+            image = read_image(file, channels)
+            shape = _check_shape(image, shape, file)
+            yield frame_id, image
+
+
+@dataclass
+class VideoFile:
+    """A video stored as one file decoded with OpenCV; frame ids are decode positions.
+
+    Container frame counts are unreliable, so the frames are counted by decoding them once; the
+    count is remembered per (file, size, modification time) for the rest of the process.
+    """
+
+    path: Path
+    ids: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.is_file():
+            raise DataError(f"{self.path}: video file not found")
+        if self.path.stat().st_size == 0:
+            raise DataError(f"{self.path}: video file is empty (0 bytes)")
+        self.ids = np.arange(_count_frames(self.path, *_stat(self.path)), dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def signature(self) -> list:
+        return [(self.path.name, *_stat(self.path))]
+
+    def iter_frames(self, channels: int) -> Iterator[tuple[int, np.ndarray]]:
+        capture = _open_video(self.path)
+        try:
+            for frame_id in self.ids.tolist():
+                ok, frame = capture.read()
+                if not ok:
+                    raise DataError(f"{self.path}: decoding stopped at frame {frame_id} "
+                                    f"of {len(self.ids)}")
+                yield frame_id, convert_channels(frame, channels)
+        finally:
+            capture.release()
+
+
+FrameSource = FrameFolder | VideoFile
+
+
+def open_source(path: str | Path) -> FrameSource:
+    """Open a folder of frames or a video file."""
+    path = Path(path)
+    if path.is_dir():
+        return FrameFolder(path)
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        return VideoFile(path)
+    if not path.exists():
+        raise DataError(f"{path}: video source not found")
+    raise DataError(f"{path}: not a frame folder or a video file ({', '.join(VIDEO_EXTENSIONS)})")
+
+
+def _open_video(path: Path) -> cv2.VideoCapture:
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise DataError(f"{path}: cannot open video file (corrupt or unsupported codec)")
+    return capture
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_frames(path: Path, size: int, mtime_ns: int) -> int:
+    capture = _open_video(path)
+    count = 0
+    while capture.grab():
+        count += 1
+    capture.release()
+    if count == 0:
+        raise DataError(f"{path}: video file has no decodable frames")
+    return count
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _check_unique_increasing(ids: np.ndarray, files: list[Path], folder: Path) -> None:
+    order = np.argsort(ids, kind="stable")
+    dup = np.flatnonzero(np.diff(ids[order]) == 0)
+    if dup.size:
+        a, b = files[order[dup[0]]], files[order[dup[0] + 1]]
+        raise DataError(f"{folder}: duplicate frame id {ids[order[dup[0]]]} ({a.name} and {b.name})")
+    if np.any(np.diff(ids) < 0):
+        raise DataError(f"{folder}: frame numbers do not follow the file name order")
+
+
+def _check_shape(image: np.ndarray, expected: tuple | None, file: Path) -> tuple:
+    if expected is not None and image.shape != expected:
+        raise DataError(f"{file}: frame size {image.shape[1]}x{image.shape[0]} differs from the "
+                        f"video's first frame ({expected[1]}x{expected[0]})")
+    return image.shape
