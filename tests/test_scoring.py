@@ -1,0 +1,110 @@
+"""Per-frame errors, score assembly, normalisation, smoothing and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from vad.data.cache import CachedVideo
+from vad.errors import ScoreFileError
+from vad.scoring.assemble import assemble_scores
+from vad.scoring.frame_scores import anomaly_score, frame_errors
+from vad.scoring.metrics import average_precision, evaluate, roc_auc
+from vad.scoring.normalization import normalize
+from vad.scoring.smoothing import gaussian_smooth, smooth
+
+
+def test_frame_errors_values() -> None:
+    target = torch.zeros(2, 1, 8, 8)
+    pred = torch.zeros(2, 1, 8, 8)
+    pred[1, 0, :4, :4] = 1.0  # error 0.5 in [0, 1] scale on a quarter of the pixels
+    errors = frame_errors(pred, target, patch_size=4)
+    assert errors["mse"][0] == 0 and errors["mse"][1] == pytest.approx(0.25 * 0.25)
+    assert errors["psnr"][1] == pytest.approx(10 * np.log10(1 / 0.0625))
+    assert errors["psnr"][0] == pytest.approx(100.0)  # clamped, finite
+    assert errors["patch_max"][1] == pytest.approx(0.25)  # a 4x4 patch fully inside the error
+
+
+def test_psnr_is_negated_into_an_anomaly_score() -> None:
+    scores = pd.DataFrame({"psnr": [30.0, 20.0], "mse": [0.1, 0.2]})
+    assert anomaly_score(scores, "psnr").tolist() == [-30.0, -20.0]
+    assert anomaly_score(scores, "mse").tolist() == [0.1, 0.2]
+
+
+def _video(name: str, ids: list[int], labels: list[int] | None = None) -> CachedVideo:
+    ids_arr = np.asarray(ids)
+    return CachedVideo("test", name, f"/data/{name}", None, ids_arr, ids_arr,
+                       None if labels is None else np.asarray(labels, dtype=np.uint8),
+                       pd.DataFrame(index=pd.Index(ids_arr, name="frame")))
+
+
+def test_assemble_fills_warmup_frames_and_aggregates() -> None:
+    # video "01" has frames 10..15 and 20..23 (a gap); clips of 3 frames score their last frame
+    video = _video("01", [10, 11, 12, 13, 14, 15, 20, 21, 22, 23], [0] * 6 + [1] * 4)
+    raw = pd.DataFrame({"video": "01", "frame": [12, 13, 14, 15, 22, 23, 22],
+                        "mse": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]})
+    out = assemble_scores(raw, [video], aggregate="mean")
+    assert out["frame"].tolist() == [10, 11, 12, 13, 14, 15, 20, 21, 22, 23]
+    assert out["mse"].tolist() == [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 6.0, 6.0, 6.0, 6.0]
+    assert out["filled"].tolist() == [1, 1, 0, 0, 0, 0, 1, 1, 0, 0]
+    assert out["label"].tolist() == [0] * 6 + [1] * 4
+    assert assemble_scores(raw, [video], aggregate="max")["mse"].tolist()[-2] == 7.0
+
+
+def test_assemble_errors_on_unscored_video_and_drops_unknown_frames() -> None:
+    raw = pd.DataFrame({"video": ["01", "01"], "frame": [1, 99], "mse": [1.0, 2.0]})
+    out = assemble_scores(raw, [_video("01", [0, 1, 2])])
+    assert out["frame"].tolist() == [0, 1, 2]  # frame 99 (not in the source) is not scored
+    with pytest.raises(ScoreFileError, match="'02'"):
+        assemble_scores(raw, [_video("01", [0, 1, 2]), _video("02", [0, 1])])
+
+
+def test_normalize_per_video_and_constant_video() -> None:
+    scores = pd.Series([1.0, 3.0, 5.0, 7.0, 7.0])
+    videos = pd.Series(["a", "a", "a", "b", "b"])
+    assert normalize(scores, videos, "minmax").tolist() == [0.0, 0.5, 1.0, 0.0, 0.0]
+    z = normalize(scores, videos, "zscore")
+    assert z[:3].mean() == pytest.approx(0) and z[:3].std(ddof=0) == pytest.approx(1)
+    assert z[3:].tolist() == [0.0, 0.0]
+    assert normalize(scores, videos, "none").tolist() == scores.tolist()
+    with pytest.raises(ValueError):
+        normalize(scores, videos, "global")
+
+
+def test_smoothing_stays_within_videos_and_respects_gaps() -> None:
+    values = np.array([0.0, 0.0, 0.0, 10.0, 10.0, 10.0])
+    videos = pd.Series(["a", "a", "a", "b", "b", "b"])
+    frames = pd.Series([0, 1, 2, 0, 1, 2])
+    out = smooth(pd.Series(values), videos, frames, sigma=2.0)
+    assert out[:3].tolist() == [0.0, 0.0, 0.0] and out[3:].tolist() == [10.0, 10.0, 10.0]
+    # ids 0, 1 and 100: the far frame is outside the kernel, the near ones mix
+    smoothed = gaussian_smooth(np.array([0.0, 1.0, 5.0]), np.array([0, 1, 100]), sigma=1.0)
+    assert smoothed[2] == 5.0
+    assert 0 < smoothed[0] < smoothed[1] < 1
+    impulse = gaussian_smooth(np.eye(1, 21, 10).ravel(), np.arange(21), sigma=2.0)
+    assert impulse.argmax() == 10 and impulse.sum() == pytest.approx(1, abs=0.05)
+
+
+def test_metrics_match_sklearn_on_random_data() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        labels = rng.integers(0, 2, 500)
+        scores = rng.normal(size=500) + labels * rng.uniform(0, 2)
+        scores[:50] = np.round(scores[:50], 1)  # ties
+        expected = roc_auc_score(labels, scores)
+        assert roc_auc(labels, scores * 1e4) == pytest.approx(expected, abs=1e-6)
+        assert average_precision(labels, scores - 80) == pytest.approx(
+            average_precision_score(labels, scores), abs=1e-6)
+
+
+def test_evaluate_macro_skips_one_class_videos() -> None:
+    frame = pd.DataFrame({"video": ["a"] * 4 + ["b"] * 3,
+                          "label": [0, 0, 1, 1, 1, 1, 1],
+                          "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]})
+    summary, videos = evaluate(frame)
+    assert summary["macro_auc"] == 1.0 and summary["macro_videos"] == 1
+    assert np.isnan(videos.set_index("video").loc["b", "auc"])
+    assert summary["micro_auc"] == pytest.approx(roc_auc_score(frame["label"], frame["score"]))

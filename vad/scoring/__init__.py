@@ -1,0 +1,1 @@
+"""Scoring: per-frame errors, score direction, normalisation, smoothing and metrics."""
