@@ -1,0 +1,97 @@
+"""The U-Net predictor: shapes, losses, adversarial training and one training step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from tests.helpers import moving_square
+from vad.models.losses import gradient_loss, intensity_loss
+from vad.models.schedules import WarmupCosine
+from vad.models.unet import UNet, UNetModule
+
+
+@pytest.mark.parametrize(("h", "w"), [(32, 32), (30, 45), (17, 64)])
+def test_unet_output_shape_for_odd_sizes(h: int, w: int) -> None:
+    net = UNet(in_channels=8, out_channels=2, base_width=4, depth=3)
+    out = net(torch.randn(3, 8, h, w))
+    assert out.shape == (3, 2, h, w)
+    assert out.abs().max() <= 1  # tanh
+
+
+def test_gradient_loss_sees_edges_not_brightness() -> None:
+    target = torch.zeros(1, 1, 8, 8)
+    target[..., 4:] = 1.0
+    brighter = target + 0.5
+    assert gradient_loss(brighter, target) == 0
+    assert intensity_loss(brighter, target) == pytest.approx(0.25)
+    blurred = torch.full_like(target, 0.5)
+    assert gradient_loss(blurred, target) > 0
+
+
+def _batch(b: int = 2, length: int = 5, size: int = 16) -> dict:
+    """Clips of a bright square moving right over a textured background."""
+    clips = [[moving_square(t + 3 * i, (size, size), speed=1, seed=i) for t in range(length)]
+             for i in range(b)]
+    frames = torch.from_numpy(np.array(clips, dtype=np.uint8))[..., None]
+    return {"frames": frames, "video": ["01"] * b,
+            "frame_ids": torch.arange(length).repeat(b, 1) + 10}
+
+
+def _module(**kwargs) -> UNetModule:
+    optimizer = lambda params: torch.optim.Adam(params, lr=1e-3)  # noqa: E731
+    return UNetModule((16, 16), 1, optimizer, history=4, base_width=4, depth=2, **kwargs)
+
+
+def test_module_scores_the_target_frame_with_its_original_id() -> None:
+    module = _module()
+    batch = module.on_after_batch_transfer(_batch(), 0)
+    assert batch["frames"].shape == (2, 5, 1, 16, 16)
+    assert -1 <= batch["frames"].min() and batch["frames"].max() <= 1
+    out = module.predict_step(batch, 0)
+    assert out["frame"].tolist() == [14, 14]
+    assert set(out["scores"]) == {"mse", "psnr", "patch_max"}
+    assert out["scores"]["mse"].shape == (2,)
+
+
+def test_training_reduces_the_loss_on_a_fixed_batch() -> None:
+    torch.manual_seed(0)
+    module = _module()
+    batch = module.on_after_batch_transfer(_batch(b=4), 0)
+    optimizer = module.configure_optimizers()
+    losses = []
+    for _ in range(30):
+        loss = module.losses(batch, module(batch))["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_adversarial_option_builds_a_discriminator_and_two_optimisers() -> None:
+    module = _module(adversarial={"weight": 0.05, "lr": 1e-4, "width": 8, "layers": 2})
+    assert module.discriminator is not None and not module.automatic_optimization
+    d_params = {id(p) for p in module.discriminator.parameters()}
+    assert not d_params & {id(p) for p in module.generator_parameters()}
+    assert len(module.configure_optimizers()) == 2
+
+
+def test_warmup_cosine_schedule() -> None:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    schedule = WarmupCosine(opt, total_steps=110, warmup_steps=10, min_ratio=0.1)
+    factors = [schedule.factor(s) for s in (0, 9, 10, 60, 110, 500)]
+    assert factors[0] == pytest.approx(0.1) and factors[1] == pytest.approx(1.0)
+    assert factors[2] == pytest.approx(1.0) and factors[3] == pytest.approx(0.55)
+    assert factors[4] == pytest.approx(0.1) and factors[5] == pytest.approx(0.1)
+
+
+def test_adversarial_training_runs(make_cfg) -> None:
+    from vad.tasks.train import train
+
+    cfg = make_cfg("train", ["model.adversarial.weight=0.05", "model.adversarial.width=4",
+                             "model.adversarial.layers=2", "test=false"])
+    train(cfg)
+    assert OmegaConf.select(cfg, "model.adversarial.weight") == 0.05

@@ -1,0 +1,184 @@
+"""The shared base LightningModule and the scoring contract of all models.
+
+A model turns a clip batch into a ``Prediction`` (what it predicted or reconstructed and the frames
+it should match), defines its training losses on it, and maps it to raw per-frame errors. Test and
+predict steps then emit, for every scored frame, ``{"video", "frame", "scores"}``: the frame's
+*original* id and raw error columns (see ``vad.scoring.frame_scores``). Nothing downstream needs to
+know which model produced them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from vad.errors import TrainingError
+from vad.models.components.discriminator import PatchDiscriminator
+from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
+from vad.scoring.frame_scores import frame_errors
+
+
+@dataclass
+class Prediction:
+    """Model output for a batch: ``pred`` should match ``target`` (both in [-1, 1]).
+
+    For single-frame predictors both are (B, C, H, W) and ``positions`` is the clip position of the
+    target frame; ``extra`` holds anything else a model's losses or scores need.
+    """
+
+    pred: torch.Tensor
+    target: torch.Tensor
+    positions: Sequence[int] = (-1,)
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class VADModule(L.LightningModule, ABC):
+    """Base of every anomaly model.
+
+    Args:
+        image_size: (height, width) of the cached frames.
+        channels: frame channels (1 grey, 3 RGB).
+        optimizer: a partial optimiser (Hydra ``_partial_: true``) applied to the model parameters.
+        scheduler: an optional partial LR scheduler taking ``(optimizer, total_steps=...)``; stepped
+            every optimiser step.
+        adversarial: ``{"weight", "lr", "width", "layers"}``; weight > 0 adds a PatchGAN LSGAN term.
+        patch_size: k of the ``patch_max`` error (max over k x k average-pooled patches).
+    """
+
+    #: the per-frame arrays a model needs in its clips, e.g. ("frames", "flow")
+    modalities: tuple[str, ...] = ("frames",)
+
+    def __init__(self, image_size: Sequence[int], channels: int, optimizer: Callable,
+                 scheduler: Callable | None = None, adversarial: dict | None = None,
+                 patch_size: int = 16) -> None:
+        super().__init__()
+        self.image_size, self.channels = tuple(int(v) for v in image_size), int(channels)
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.patch_size = int(patch_size)
+        adversarial = dict(adversarial or {})
+        self.adv_weight = float(adversarial.get("weight", 0.0))
+        self.adv_lr = float(adversarial.get("lr", 2e-5))
+        self.discriminator: nn.Module | None = None
+        if self.adv_weight > 0:
+            self.discriminator = PatchDiscriminator(channels, adversarial.get("width", 32),
+                                                    adversarial.get("layers", 3))
+        self.automatic_optimization = self.discriminator is None
+
+    # ---- what each model defines -------------------------------------------------------------
+    @property
+    @abstractmethod
+    def clip_length(self) -> int:
+        """Frames per clip (inputs and targets together)."""
+
+    @abstractmethod
+    def forward(self, batch: dict[str, Any]) -> Prediction:
+        """Run the model on a float batch (see ``on_after_batch_transfer``)."""
+
+    @abstractmethod
+    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+        """Training losses; ``"loss"`` is the total that is minimised."""
+
+    def frame_scores(self, batch: dict[str, Any], out: Prediction) -> dict[str, Any]:
+        """Raw per-frame error columns. Default: one target frame per clip."""
+        (position,) = out.positions
+        errors = frame_errors(out.pred, out.target, self.patch_size)
+        return {"video": list(batch["video"]), "frame": batch["frame_ids"][:, position],
+                "scores": errors}
+
+    # ---- data --------------------------------------------------------------------------------
+    def on_after_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict:
+        """uint8 (B, L, H, W, C) frames -> float (B, L, C, H, W) in [-1, 1] on the device; other
+        per-frame arrays (e.g. flow) are only moved to channels-first float."""
+        for key, value in batch.items():
+            if torch.is_tensor(value) and value.ndim == 5:
+                value = value.permute(0, 1, 4, 2, 3).float()
+                batch[key] = value / 127.5 - 1 if key == "frames" else value
+        return batch
+
+    # ---- training ----------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor | None:
+        out = self(batch)
+        losses = self.losses(batch, out)
+        if self.discriminator is not None:
+            return self._adversarial_step(out, losses)
+        self._check_finite(losses["loss"])
+        self._log_losses("train", losses)
+        return losses["loss"]
+
+    def _adversarial_step(self, out: Prediction, losses: dict[str, torch.Tensor]) -> None:
+        """One generator then one discriminator update (manual optimisation), as in FFP."""
+        opt_g, opt_d = self.optimizers()
+        pred, target = _as_images(out.pred), _as_images(out.target)
+        losses["adv_g"] = lsgan_generator_loss(self.discriminator(pred))
+        losses["loss"] = losses["loss"] + self.adv_weight * losses["adv_g"]
+        self._check_finite(losses["loss"])
+        self.toggle_optimizer(opt_g)
+        opt_g.zero_grad()
+        self.manual_backward(losses["loss"])
+        opt_g.step()
+        self.untoggle_optimizer(opt_g)
+        self.toggle_optimizer(opt_d)
+        losses["adv_d"] = lsgan_discriminator_loss(self.discriminator(target),
+                                                   self.discriminator(pred.detach()))
+        opt_d.zero_grad()
+        self.manual_backward(losses["adv_d"])
+        opt_d.step()
+        self.untoggle_optimizer(opt_d)
+        schedulers = self.lr_schedulers()
+        if schedulers is not None:
+            (schedulers[0] if isinstance(schedulers, list) else schedulers).step()
+        self._log_losses("train", losses)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        out = self(batch)
+        losses = self.losses(batch, out)
+        errors = self.frame_scores(batch, out)["scores"]
+        self._log_losses("val", {**losses, "psnr": errors["psnr"].mean()})
+
+    def _log_losses(self, stage: str, losses: dict[str, torch.Tensor]) -> None:
+        for name, value in losses.items():
+            self.log(f"{stage}/{name}", value.detach(), prog_bar=name == "loss",
+                     on_step=stage == "train", on_epoch=True, sync_dist=stage != "train",
+                     batch_size=1)
+
+    def _check_finite(self, loss: torch.Tensor) -> None:
+        if not torch.isfinite(loss):
+            raise TrainingError(f"loss became {loss.item()} at step {self.global_step} "
+                                f"(epoch {self.current_epoch}); lower the learning rate or check "
+                                "the data for corrupt frames")
+
+    # ---- scoring -----------------------------------------------------------------------------
+    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict:
+        return self.frame_scores(batch, self(batch))
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> dict:
+        return self.predict_step(batch, batch_idx)
+
+    # ---- optimisation ------------------------------------------------------------------------
+    def generator_parameters(self) -> list[nn.Parameter]:
+        skip = {id(p) for p in self.discriminator.parameters()} if self.discriminator else set()
+        return [p for p in self.parameters() if id(p) not in skip]
+
+    def configure_optimizers(self) -> Any:
+        opt_g = self.optimizer_factory(params=self.generator_parameters())
+        optimizers = [opt_g]
+        if self.discriminator is not None:
+            optimizers.append(torch.optim.Adam(self.discriminator.parameters(), lr=self.adv_lr,
+                                               betas=(0.5, 0.999)))
+        if self.scheduler_factory is None:
+            return optimizers[0] if len(optimizers) == 1 else optimizers
+        total = self.trainer.estimated_stepping_batches
+        scheduler = self.scheduler_factory(opt_g, total_steps=total)
+        schedule = {"scheduler": scheduler, "interval": "step"}
+        return optimizers, [schedule]
+
+
+def _as_images(x: torch.Tensor) -> torch.Tensor:
+    """Flatten a clip (B, T, C, H, W) to images (B*T, C, H, W) for the discriminator."""
+    return x.flatten(0, 1) if x.ndim == 5 else x

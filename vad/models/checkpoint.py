@@ -1,0 +1,87 @@
+"""Checkpoints that know what they hold: the model and data configs travel inside them.
+
+``load_model`` rebuilds the module from the stored config, so ``predict.py ckpt_path=...`` needs no
+model config, and a checkpoint used with the wrong model or input size fails with a clear error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from vad.errors import CheckpointError
+from vad.models.base import VADModule
+
+META_KEY = "vad"
+
+
+class CheckpointMetadata(Callback):
+    """Stores the resolved model and data configs in every checkpoint the trainer saves."""
+
+    def __init__(self, model: DictConfig, data: DictConfig) -> None:
+        self.meta = {"model": OmegaConf.to_container(model, resolve=True),
+                     "data": OmegaConf.to_container(data, resolve=True)}
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule,
+                           checkpoint: dict[str, Any]) -> None:
+        checkpoint[META_KEY] = self.meta
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a training run folder (its ``checkpoints/best.ckpt``, else last)."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        for name in ("checkpoints/best.ckpt", "checkpoints/last.ckpt", "best.ckpt", "last.ckpt"):
+            if (path / name).is_file():
+                return path / name
+        raise CheckpointError(f"{path}: folder has no checkpoints/best.ckpt or last.ckpt")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    path = resolve_checkpoint(path)
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise CheckpointError(f"{path}: cannot read checkpoint ({exc})") from exc
+    if not isinstance(checkpoint, dict) or META_KEY not in checkpoint:
+        raise CheckpointError(f"{path}: not a vad training checkpoint (no model config inside)")
+    return checkpoint
+
+
+def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
+    """The trained module (eval mode, on CPU) and the checkpoint's stored configs."""
+    checkpoint = read_checkpoint(path)
+    meta = checkpoint[META_KEY]
+    model = hydra.utils.instantiate(meta["model"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:
+        target, reason = meta["model"].get("_target_"), str(exc).splitlines()[0]
+        raise CheckpointError(f"{resolve_checkpoint(path)}: weights do not fit {target} "
+                              f"({reason})") from exc
+    return model.eval(), meta
+
+
+def check_compatible(meta: dict[str, Any], data: DictConfig | dict, path: str | Path) -> None:
+    """The data a checkpoint is used on must have its input size and channels."""
+    trained = meta["data"]
+    for key in ("image_size", "channels"):
+        want, got = _plain(trained.get(key)), _plain(data.get(key))
+        if want != got:
+            raise CheckpointError(f"{path}: model was trained with {key}={want}, but the data "
+                                  f"config has {key}={got}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, DictConfig) or OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value, resolve=True)
+    return list(value) if isinstance(value, list | tuple) else value

@@ -1,0 +1,46 @@
+"""Lightning module of the U-Net future-frame predictor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from vad.models.base import Prediction, VADModule
+from vad.models.losses import gradient_loss, intensity_loss
+from vad.models.unet.torch_model import UNet
+
+
+class UNetModule(VADModule):
+    """Predicts frame t from frames t-history..t-1 stacked on channels (FFP).
+
+    Loss = ``intensity`` x L2 + ``gradient`` x gradient difference (exponent ``gradient_alpha``)
+    [+ the adversarial term of the base module]. FFP's optical-flow loss needs a pretrained FlowNet
+    and is not used.
+    """
+
+    def __init__(self, image_size: Sequence[int], channels: int, optimizer: Callable,
+                 history: int = 4, base_width: int = 32, depth: int = 3,
+                 loss: dict[str, float] | None = None, **base: Any) -> None:
+        super().__init__(image_size, channels, optimizer, **base)
+        self.history = int(history)
+        self.loss_weights = {"intensity": 1.0, "gradient": 1.0, "gradient_alpha": 1.0,
+                             **(loss or {})}
+        self.net = UNet(self.history * channels, channels, base_width, depth)
+
+    @property
+    def clip_length(self) -> int:
+        return self.history + 1
+
+    def forward(self, batch: dict[str, Any]) -> Prediction:
+        frames = batch["frames"]  # (B, L, C, H, W)
+        inputs = frames[:, : self.history].flatten(1, 2)
+        return Prediction(self.net(inputs), frames[:, self.history], positions=(self.history,))
+
+    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+        w = self.loss_weights
+        parts = {"intensity": intensity_loss(out.pred, out.target),
+                 "gradient": gradient_loss(out.pred, out.target, w["gradient_alpha"])}
+        parts["loss"] = w["intensity"] * parts["intensity"] + w["gradient"] * parts["gradient"]
+        return parts
