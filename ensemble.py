@@ -1,0 +1,15 @@
+"""Fuse per-frame scores: ``python ensemble.py members.unet.scores=outputs/predict/<run>``."""
+
+import hydra
+from omegaconf import DictConfig
+
+from vad.tasks.ensemble import ensemble
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="ensemble")
+def main(cfg: DictConfig) -> float | None:
+    return ensemble(cfg)
+
+
+if __name__ == "__main__":
+    main()

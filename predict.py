@@ -1,0 +1,15 @@
+"""Score videos with a trained model: ``python predict.py ckpt_path=outputs/train/<run>``."""
+
+import hydra
+from omegaconf import DictConfig
+
+from vad.tasks.predict import predict
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="predict")
+def main(cfg: DictConfig) -> float | None:
+    return predict(cfg)
+
+
+if __name__ == "__main__":
+    main()

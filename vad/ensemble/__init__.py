@@ -1,0 +1,1 @@
+"""Ensembles: fuse normalised per-video scores of several models."""

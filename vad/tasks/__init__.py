@@ -1,0 +1,1 @@
+"""The work behind the entry scripts: train, predict and ensemble."""

@@ -1,0 +1,67 @@
+"""Train one model; optionally score the test videos with the best checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from omegaconf import DictConfig
+
+from vad.io.atomic import write_json
+from vad.models.checkpoint import CheckpointMetadata, load_model
+from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
+from vad.tasks.report import console, print_config_tree
+from vad.tasks.score import score_videos
+from vad.tasks.speed import TrainSpeed
+
+log = logging.getLogger(__name__)
+
+
+def train(cfg: DictConfig) -> float | None:
+    """Fit ``cfg.model`` on ``cfg.data``; returns ``cfg.optimized_metric`` for sweeps."""
+    output_dir = Path(cfg.paths.output_dir)
+    print_config_tree(cfg, output_dir / "config_tree.yaml")
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+    datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
+    model = hydra.utils.instantiate(cfg.model)
+    datamodule.configure_clips(model.clip_length, model.modalities)
+    callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
+    speed = TrainSpeed()
+    callbacks += [CheckpointMetadata(cfg.model, cfg.data), speed]
+    loggers = instantiate_dict(cfg.get("logger"), "logger")
+    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks,
+                                                 logger=loggers or False)
+    start = time.perf_counter()
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    metrics = _train_metrics(trainer, speed, time.perf_counter() - start)
+    if cfg.get("test") and trainer.global_rank == 0:
+        best = _best_checkpoint(trainer)
+        console.print(f"scoring the test videos with {best}")
+        trained, _ = load_model(best)
+        test = score_videos(trained, datamodule, cfg.trainer, output_dir, cfg.scoring)
+        metrics.update({f"test/{k}": v for k, v in test.items() if not isinstance(v, dict)})
+    write_json(metrics, output_dir / "train_metrics.json")
+    value = metrics.get(cfg.get("optimized_metric") or "")
+    return float(value) if value is not None else None
+
+
+def _train_metrics(trainer: L.Trainer, speed: TrainSpeed, seconds: float) -> dict[str, Any]:
+    metrics: dict[str, Any] = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    metrics.update({"train_minutes": seconds / 60, "epochs": trainer.current_epoch,
+                    "steps": trainer.global_step, "train_samples": speed.samples,
+                    "train_samples_per_s": speed.samples_per_second})
+    console.print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps in "
+                  f"{seconds / 60:.1f} min ({speed.samples_per_second:.1f} train samples/s)")
+    return metrics
+
+
+def _best_checkpoint(trainer: L.Trainer) -> str:
+    callback = trainer.checkpoint_callback
+    if callback is None:
+        raise RuntimeError("test=true needs a ModelCheckpoint callback to score the trained model")
+    return callback.best_model_path or callback.last_model_path
