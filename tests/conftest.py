@@ -75,8 +75,11 @@ def make_cfg(tmp_path: Path, shared_dir: Path):
         if tiny and name == "train":
             own_data = any(o.startswith("data=") for o in overrides)
             base = TINY if own_data else [*TINY_DATA, *TINY]
-            overrides = [o for o in overrides if o.startswith("data=")] + base + [
-                o for o in overrides if not o.startswith("data=")]
+            overrides = (
+                [o for o in overrides if o.startswith("data=")]
+                + base
+                + [o for o in overrides if not o.startswith("data=")]
+            )
         return compose_config(name, overrides, tmp_path, shared_dir)
 
     yield _make

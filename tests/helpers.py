@@ -13,19 +13,25 @@ ROOT = Path(__file__).resolve().parents[1]
 PED2 = ROOT.parent / "shared" / "data" / "ped2"
 
 
-def moving_square(frame_id: int, size: tuple[int, int] = (48, 64), speed: int = 2,
-                  seed: int = 0) -> np.ndarray:
+def moving_square(
+    frame_id: int, size: tuple[int, int] = (48, 64), speed: int = 2, seed: int = 0
+) -> np.ndarray:
     """A grey frame with a textured background and a bright square moving right."""
     h, w = size
     background = np.random.default_rng(seed).integers(60, 120, size=(h, w)).astype(np.uint8)
     frame = cv2.GaussianBlur(background, (5, 5), 0)
     x = (5 + frame_id * speed) % (w - 10)
-    frame[h // 3:h // 3 + 8, x:x + 8] = 230
+    frame[h // 3 : h // 3 + 8, x : x + 8] = 230
     return frame
 
 
-def write_frames(folder: Path, ids: Iterable[int], pattern: str = "{:03d}.jpg",
-                 size: tuple[int, int] = (48, 64), seed: int = 0) -> list[Path]:
+def write_frames(
+    folder: Path,
+    ids: Iterable[int],
+    pattern: str = "{:03d}.jpg",
+    size: tuple[int, int] = (48, 64),
+    seed: int = 0,
+) -> list[Path]:
     """Write one image per frame id, named with ``pattern``."""
     folder.mkdir(parents=True, exist_ok=True)
     files = []
@@ -57,8 +63,12 @@ def write_gt_mat(path: Path, ranges: list[list[tuple[int, int]]], key: str = "gt
     return path
 
 
-def make_frames_dataset(root: Path, train: dict[str, int], test: dict[str, int],
-                        ranges: list[list[tuple[int, int]]] | None = None) -> Path:
+def make_frames_dataset(
+    root: Path,
+    train: dict[str, int],
+    test: dict[str, int],
+    ranges: list[list[tuple[int, int]]] | None = None,
+) -> Path:
     """A ``frames`` layout dataset: {video: n_frames} per split, optional ``<root>.mat`` ranges."""
     for split, videos in (("training", train), ("testing", test)):
         for seed, (video, n) in enumerate(videos.items()):

@@ -115,8 +115,9 @@ def test_bad_channels(tmp_path: Path) -> None:
         FrameCache(tmp_path, SMALL, 2)
 
 
-def test_second_load_reuses_entry(tmp_path: Path, folder: tuple[Path, list[Path]],
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_load_reuses_entry(
+    tmp_path: Path, folder: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, _ = folder
     row = table_for({"train": [path]}).iloc[0]
     counter = CountingIter(monkeypatch, FrameFolder)
@@ -133,8 +134,9 @@ def test_second_load_reuses_entry(tmp_path: Path, folder: tuple[Path, list[Path]
     assert second.frame_ids.tolist() == first.frame_ids.tolist()
 
 
-def test_key_depends_on_settings_and_source(tmp_path: Path,
-                                            folder: tuple[Path, list[Path]]) -> None:
+def test_key_depends_on_settings_and_source(
+    tmp_path: Path, folder: tuple[Path, list[Path]]
+) -> None:
     path, files = folder
     row = table_for({"train": [path]}).iloc[0]
     cache_dir = tmp_path / "cache"
@@ -157,8 +159,9 @@ def test_key_depends_on_settings_and_source(tmp_path: Path,
 
 
 @pytest.mark.parametrize("keep", ["empty", "magic", "header", "minus_one_frame", "minus_byte"])
-def test_truncated_frames_rebuilt(tmp_path: Path, folder: tuple[Path, list[Path]],
-                                  monkeypatch: pytest.MonkeyPatch, keep: str) -> None:
+def test_truncated_frames_rebuilt(
+    tmp_path: Path, folder: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch, keep: str
+) -> None:
     path, files = folder
     row = table_for({"train": [path]}).iloc[0]
     counter = CountingIter(monkeypatch, FrameFolder)
@@ -169,8 +172,13 @@ def test_truncated_frames_rebuilt(tmp_path: Path, folder: tuple[Path, list[Path]
     gc.collect()
     size = npy.stat().st_size
     frame_bytes = SMALL[0] * SMALL[1]
-    new_size = {"empty": 0, "magic": 5, "header": 60, "minus_one_frame": size - frame_bytes,
-                "minus_byte": size - 1}[keep]
+    new_size = {
+        "empty": 0,
+        "magic": 5,
+        "header": 60,
+        "minus_one_frame": size - frame_bytes,
+        "minus_byte": size - 1,
+    }[keep]
     with open(npy, "r+b") as handle:
         handle.truncate(new_size)
     rebuilt = cache.load(row)
@@ -181,8 +189,7 @@ def test_truncated_frames_rebuilt(tmp_path: Path, folder: tuple[Path, list[Path]
 
 
 @pytest.mark.parametrize("damage", ["missing_meta", "bad_json", "wrong_ids"])
-def test_damaged_meta_rebuilt(tmp_path: Path, folder: tuple[Path, list[Path]],
-                              damage: str) -> None:
+def test_damaged_meta_rebuilt(tmp_path: Path, folder: tuple[Path, list[Path]], damage: str) -> None:
     path, files = folder
     row = table_for({"train": [path]}).iloc[0]
     cache = FrameCache(tmp_path / "cache", SMALL, 1, workers=1)
@@ -199,22 +206,29 @@ def test_damaged_meta_rebuilt(tmp_path: Path, folder: tuple[Path, list[Path]],
 
 
 def test_load_all_parallel(tmp_path: Path) -> None:
-    paths = [write_frames(tmp_path / "data" / f"{v:02d}", range(4 + v), seed=v)[0].parent
-             for v in range(1, 4)]
+    paths = [
+        write_frames(tmp_path / "data" / f"{v:02d}", range(4 + v), seed=v)[0].parent
+        for v in range(1, 4)
+    ]
     table = table_for({"train": paths[:2], "test": paths[2:]})
     videos = FrameCache(tmp_path / "cache", SMALL, 1, workers=2).load_all(table)
     assert [(v.split, v.video, len(v)) for v in videos] == [
-        ("train", "01", 5), ("train", "02", 6), ("test", "03", 7)]
+        ("train", "01", 5),
+        ("train", "02", 6),
+        ("test", "03", 7),
+    ]
     assert len({v.folder for v in videos}) == 3
 
 
-def test_cached_video_pickles_without_memory_map(tmp_path: Path,
-                                                  folder: tuple[Path, list[Path]]) -> None:
+def test_cached_video_pickles_without_memory_map(
+    tmp_path: Path, folder: tuple[Path, list[Path]]
+) -> None:
     import pickle
 
     path, _ = folder
     video = FrameCache(tmp_path / "cache", SMALL, 1, workers=1).load(
-        table_for({"train": [path]}).iloc[0])
+        table_for({"train": [path]}).iloc[0]
+    )
     _ = video.frames
     clone = pickle.loads(pickle.dumps(video))
     assert clone._arrays == {}
@@ -284,8 +298,9 @@ def test_stage_applied_to_its_splits(tmp_path: Path) -> None:
 # --- NpyStreamWriter -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("dtype", "shape"), [(np.uint8, (6, 5, 3)), (np.float32, (4,)),
-                                              (np.float64, (2, 3))])
+@pytest.mark.parametrize(
+    ("dtype", "shape"), [(np.uint8, (6, 5, 3)), (np.float32, (4,)), (np.float64, (2, 3))]
+)
 def test_npy_stream_writer_round_trip(tmp_path: Path, dtype: type, shape: tuple) -> None:
     rng = np.random.default_rng(0)
     items = [(rng.random(shape) * 200).astype(dtype) for _ in range(7)]

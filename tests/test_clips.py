@@ -41,7 +41,7 @@ def test_clip_starts_never_span_a_gap() -> None:
     assert clip_starts(ids, 5).tolist() == []
     for length in range(1, 5):
         for start in clip_starts(ids, length).tolist():
-            assert np.all(np.diff(ids[start:start + length]) == 1)
+            assert np.all(np.diff(ids[start : start + length]) == 1)
             assert start + length <= len(ids)
 
 
@@ -75,8 +75,7 @@ def make_pixelplay(parent: Path) -> Path:
     write_frames(dataset / "training_videos" / "02", range(6), "frame_{:05d}.jpg", seed=2)
     write_frames(dataset / "training_videos" / "03", range(7), "frame_{:05d}.jpg", seed=3)
     write_frames(dataset / "testing_videos" / "01", GAPPY, "frame_{:05d}.jpg", seed=4)
-    write_frames(dataset / "testing_videos" / "02", [0, 1, 2, 939, 940], "frame_{:05d}.jpg",
-                 seed=5)
+    write_frames(dataset / "testing_videos" / "02", [0, 1, 2, 939, 940], "frame_{:05d}.jpg", seed=5)
     return parent
 
 
@@ -95,7 +94,11 @@ def test_clip_dataset_items(tmp_path: Path, pixelplay: Path) -> None:
     items = [dataset[i] for i in range(len(dataset))]
     assert [item["video"] for item in items] == ["01", "01", "01", "02"]
     assert [item["frame_ids"].tolist() for item in items] == [
-        [3, 4, 5], [12, 13, 14], [13, 14, 15], [0, 1, 2]]
+        [3, 4, 5],
+        [12, 13, 14],
+        [13, 14, 15],
+        [0, 1, 2],
+    ]
     by_video = {v.video: v for v in videos}
     for item in items:
         frames, ids = item["frames"], item["frame_ids"]
@@ -116,9 +119,10 @@ def test_clip_dataset_rgb_stride_and_empty(tmp_path: Path, pixelplay: Path) -> N
     videos = FrameCache(tmp_path / "cache", SMALL, 3, workers=1).load_all(train)
     dataset = ClipDataset(videos, length=4, stride=3)
     # 8 frames: starts 0, 3, 4; 6 frames: 0, 2; 7 frames: 0, 3
-    assert [(item["video"], item["frame_ids"][0].item())
-            for item in (dataset[i] for i in range(len(dataset)))] == [
-        ("01", 0), ("01", 3), ("01", 4), ("02", 0), ("02", 2), ("03", 0), ("03", 3)]
+    assert [
+        (item["video"], item["frame_ids"][0].item())
+        for item in (dataset[i] for i in range(len(dataset)))
+    ] == [("01", 0), ("01", 3), ("01", 4), ("02", 0), ("02", 2), ("03", 0), ("03", 3)]
     assert dataset[0]["frames"].shape == (4, *SMALL, 3)
     assert len(ClipDataset(videos, length=9)) == 0
     assert len(ClipDataset([], length=2)) == 0
@@ -138,8 +142,15 @@ def make_folder_dataset(root: Path) -> Path:
 
 def datamodule(tmp_path: Path, root: Path, **kwargs) -> VideoDataModule:
     kwargs.setdefault("val_videos", 1)
-    return VideoDataModule(FolderLayout(root), image_size=SMALL, channels=1,
-                           cache_dir=tmp_path / "cache", batch_size=2, cache_workers=1, **kwargs)
+    return VideoDataModule(
+        FolderLayout(root),
+        image_size=SMALL,
+        channels=1,
+        cache_dir=tmp_path / "cache",
+        batch_size=2,
+        cache_workers=1,
+        **kwargs,
+    )
 
 
 def test_datamodule_splits(tmp_path: Path) -> None:
@@ -204,8 +215,9 @@ def test_datamodule_loaders(tmp_path: Path) -> None:
     assert ids[:, 0].tolist() == [0, 1, 10, 0, 1, 2]
     assert all(b["frames"].shape[1:] == (3, *SMALL, 1) for b in test)
     predict = list(dm.predict_dataloader())
-    assert torch.equal(torch.cat([b["frames"] for b in predict]),
-                       torch.cat([b["frames"] for b in test]))
+    assert torch.equal(
+        torch.cat([b["frames"] for b in predict]), torch.cat([b["frames"] for b in test])
+    )
 
 
 def test_datamodule_drop_last_only_when_more_than_a_batch(tmp_path: Path) -> None:
@@ -221,9 +233,18 @@ def test_datamodule_drop_last_only_when_more_than_a_batch(tmp_path: Path) -> Non
 
 
 def test_datamodule_partial_factory_and_stride(tmp_path: Path, pixelplay: Path) -> None:
-    dm = VideoDataModule(partial(PixelplayLayout), image_size=16, channels=3,
-                         cache_dir=tmp_path / "cache", root=pixelplay, batch_size=4,
-                         val_videos=0, train_stride=4, eval_stride=2, cache_workers=1)
+    dm = VideoDataModule(
+        partial(PixelplayLayout),
+        image_size=16,
+        channels=3,
+        cache_dir=tmp_path / "cache",
+        root=pixelplay,
+        batch_size=4,
+        val_videos=0,
+        train_stride=4,
+        eval_stride=2,
+        cache_workers=1,
+    )
     assert isinstance(dm.layout, PixelplayLayout)
     assert dm.layout.root == pixelplay / "Dataset"
     dm.configure_clips(2)
@@ -240,8 +261,14 @@ def test_datamodule_partial_factory_and_stride(tmp_path: Path, pixelplay: Path) 
 
 
 def test_datamodule_no_clips_is_an_error(tmp_path: Path, pixelplay: Path) -> None:
-    dm = VideoDataModule(PixelplayLayout(pixelplay), image_size=SMALL, channels=1,
-                         cache_dir=tmp_path / "cache", val_videos=0, cache_workers=1)
+    dm = VideoDataModule(
+        PixelplayLayout(pixelplay),
+        image_size=SMALL,
+        channels=1,
+        cache_dir=tmp_path / "cache",
+        val_videos=0,
+        cache_workers=1,
+    )
     dm.configure_clips(5)  # no test run has 5 consecutive frames
     assert len(dm.dataset("train")) > 0
     with pytest.raises(DataError, match="no test clip of 5 consecutive frames") as info:

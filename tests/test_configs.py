@@ -48,8 +48,11 @@ def test_dict_groups_instantiate(make_cfg, group: str) -> None:
     for option in options(group):
         cfg = make_cfg("train", [f"{group}={option}"], tiny=False)
         objects = instantiate_dict(cfg.get(group), group)
-        expected = [k for k, v in (cfg.get(group) or {}).items()
-                    if isinstance(v, DictConfig) and "_target_" in v]
+        expected = [
+            k
+            for k, v in (cfg.get(group) or {}).items()
+            if isinstance(v, DictConfig) and "_target_" in v
+        ]
         assert len(objects) == len(expected)
 
 

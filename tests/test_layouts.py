@@ -50,8 +50,9 @@ def check_table(table: pd.DataFrame) -> None:
 
 def test_frames_layout_mat_ranges(tmp_path: Path) -> None:
     ranges = [[(3, 5)], [(1, 2), (6, 8)], [(7, 7)]]
-    root = make_frames_dataset(tmp_path / "ped2", {"01": 6, "02": 8},
-                               {"01": 10, "02": 8, "03": 7}, ranges)
+    root = make_frames_dataset(
+        tmp_path / "ped2", {"01": 6, "02": 8}, {"01": 10, "02": 8, "03": 7}, ranges
+    )
     table = FramesLayout(root).videos()  # gt auto-detected as ped2.mat
     check_table(table)
     assert rows(table, "train").index.tolist() == ["01", "02"]
@@ -139,12 +140,16 @@ def make_ucsd(archive: Path, with_m: bool = True) -> Path:
             "TestVideoFile{end+1}.gt_frame = [3:5];\n"
             "TestVideoFile{end+1}.gt_frame = [1:2, 5:6];\n"
             "TestVideoFile{end+1}.gt_frame = [2:4];\n"
-            "NumOfTestFile = length(TestVideoFile);\n")
+            "NumOfTestFile = length(TestVideoFile);\n"
+        )
     return root
 
 
-UCSD_LABELS = {"001": [0, 0, 1, 1, 1, 0, 0, 0], "002": [1, 1, 0, 0, 1, 1, 0],
-               "003": [0, 1, 1, 1, 0, 0]}
+UCSD_LABELS = {
+    "001": [0, 0, 1, 1, 1, 0, 0, 0],
+    "002": [1, 1, 0, 0, 1, 1, 0],
+    "003": [0, 1, 1, 1, 0, 0],
+}
 
 
 @pytest.mark.parametrize("gt", ["m", "auto", "masks"])
@@ -164,8 +169,9 @@ def test_ucsd_layout(tmp_path: Path, gt: str) -> None:
 
 def test_ucsd_m_and_masks_differ_when_they_disagree(tmp_path: Path) -> None:
     root = make_ucsd(tmp_path / "archive")
-    (root / "UCSDped2.m").write_text("\n".join(
-        f"TestVideoFile{{end+1}}.gt_frame = [{r}];" for r in ("1:1", "7:7", "6")))
+    (root / "UCSDped2.m").write_text(
+        "\n".join(f"TestVideoFile{{end+1}}.gt_frame = [{r}];" for r in ("1:1", "7:7", "6"))
+    )
     from_m = UCSDLayout(root, gt="m").videos()
     assert labels_of(from_m, "001") == [1, 0, 0, 0, 0, 0, 0, 0]
     assert labels_of(from_m, "002") == [0, 0, 0, 0, 0, 0, 1]
@@ -261,8 +267,7 @@ def test_avenue_missing_label_file(tmp_path: Path) -> None:
 
 def test_avenue_label_count_mismatch(tmp_path: Path) -> None:
     root = make_avenue(tmp_path / "avenue")
-    bad = write_vol_label(root / "ground_truth_demo" / "testing_label_mask" / "1_label.mat",
-                          [1], 9)
+    bad = write_vol_label(root / "ground_truth_demo" / "testing_label_mask" / "1_label.mat", [1], 9)
     with pytest.raises(DataError, match="9 labels") as info:
         AvenueLayout(root).videos()
     assert str(bad) in str(info.value) and "8 frames" in str(info.value)
@@ -377,8 +382,9 @@ def test_folder_layout_test_only(tmp_path: Path) -> None:
 # --- errors ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("factory", [FramesLayout, UCSDLayout, AvenueLayout, FolderLayout,
-                                     PixelplayLayout])
+@pytest.mark.parametrize(
+    "factory", [FramesLayout, UCSDLayout, AvenueLayout, FolderLayout, PixelplayLayout]
+)
 def test_missing_root(tmp_path: Path, factory: type[Layout]) -> None:
     root = tmp_path / "does_not_exist"
     layout = factory(root)  # constructing touches no file
@@ -405,8 +411,9 @@ def test_npy_labels_not_binary(tmp_path: Path) -> None:
 
 
 def test_mat_range_past_last_frame(tmp_path: Path) -> None:
-    root = make_frames_dataset(tmp_path / "ped2", {"01": 6}, {"01": 6, "02": 8},
-                               [[(1, 2)], [(5, 9)]])
+    root = make_frames_dataset(
+        tmp_path / "ped2", {"01": 6}, {"01": 6, "02": 8}, [[(1, 2)], [(5, 9)]]
+    )
     with pytest.raises(DataError, match=r"\[5:9\] outside the video's 8 frames") as info:
         FramesLayout(root).videos()
     message = str(info.value)
@@ -434,8 +441,9 @@ def test_mat_without_gt_key(tmp_path: Path) -> None:
 
 
 def test_mat_entry_count_mismatch(tmp_path: Path) -> None:
-    root = make_frames_dataset(tmp_path / "ped2", {"01": 6}, {"01": 6, "02": 6},
-                               [[(1, 2)], [(2, 3)], [(3, 4)]])
+    root = make_frames_dataset(
+        tmp_path / "ped2", {"01": 6}, {"01": 6, "02": 6}, [[(1, 2)], [(2, 3)], [(3, 4)]]
+    )
     with pytest.raises(DataError, match="3 ground-truth entries but 2 test videos") as info:
         FramesLayout(root).videos()
     assert str(root / "ped2.mat") in str(info.value)

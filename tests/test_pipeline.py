@@ -39,17 +39,20 @@ def test_train_predict_ensemble(make_cfg, tmp_path: Path) -> None:
     # every frame of every test video, exactly once, with the layout's ids and labels
     _, meta = load_model(run)
     from hydra.utils import instantiate
+
     table = instantiate(meta["data"]).split_table("test")
-    expected = [(v, int(f)) for v, ids in zip(table["video"], table["frame_ids"], strict=True)
-                for f in ids]
+    expected = [
+        (v, int(f)) for v, ids in zip(table["video"], table["frame_ids"], strict=True) for f in ids
+    ]
     assert list(zip(scores["video"], scores["frame"], strict=True)) == expected
     assert scores["label"].tolist() == [int(x) for labels in table["labels"] for x in labels]
     assert scores["filled"].sum() == 4 * len(table)  # the 4 warm-up frames of each video
     assert (tmp_path / "predict" / "metrics.json").is_file()
     pd.testing.assert_frame_equal(scores, train_scores, check_exact=False, rtol=1e-5)
 
-    ecfg = make_cfg("ensemble", [f"members.unet.scores={tmp_path / 'predict'}",
-                                 "smoothing.sigma=2"])
+    ecfg = make_cfg(
+        "ensemble", [f"members.unet.scores={tmp_path / 'predict'}", "smoothing.sigma=2"]
+    )
     with open_dict(ecfg):
         ecfg.paths.output_dir = str(tmp_path / "ensemble")
     auc = ensemble(ecfg)
@@ -76,8 +79,10 @@ def test_resume_from_last_checkpoint(make_cfg, tmp_path: Path) -> None:
 
 def _gappy_dataset(root: Path) -> dict[str, list[int]]:
     """A pixelplay-layout dataset whose test ids have gaps and trimmed starts."""
-    test_ids = {"01": [3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 30, 31],
-                "02": list(range(100, 112))}
+    test_ids = {
+        "01": [3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 30, 31],
+        "02": list(range(100, 112)),
+    }
     for video in ("01", "02"):
         write_frames(root / "Dataset" / "training_videos" / video, range(16), "frame_{:05d}.jpg")
     for video, ids in test_ids.items():
@@ -87,8 +92,16 @@ def _gappy_dataset(root: Path) -> dict[str, list[int]]:
 
 def test_original_frame_ids_survive_to_scores_and_submission(make_cfg, tmp_path: Path) -> None:
     test_ids = _gappy_dataset(tmp_path / "pixelplay")
-    cfg = make_cfg("train", ["data=pixelplay", f"data.root={tmp_path / 'pixelplay'}",
-                             "data.channels=1", "data.image_size=[32,32]", "data.val_videos=1"])
+    cfg = make_cfg(
+        "train",
+        [
+            "data=pixelplay",
+            f"data.root={tmp_path / 'pixelplay'}",
+            "data.channels=1",
+            "data.image_size=[32,32]",
+            "data.val_videos=1",
+        ],
+    )
     train(cfg)
     scores = pd.read_csv(Path(cfg.paths.output_dir) / "scores.csv", dtype={"video": str})
     assert scores.groupby("video")["frame"].apply(list).to_dict() == test_ids
@@ -110,7 +123,9 @@ def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
         cfg.trainer.fast_dev_run = False
         cfg.test = False
     train(cfg)
-    pcfg = make_cfg("predict", [f"ckpt_path={cfg.paths.output_dir}", "data=synthetic",
-                                "data.image_size=[48,48]"])
+    pcfg = make_cfg(
+        "predict",
+        [f"ckpt_path={cfg.paths.output_dir}", "data=synthetic", "data.image_size=[48,48]"],
+    )
     with pytest.raises(CheckpointError, match="image_size"):
         predict(pcfg)

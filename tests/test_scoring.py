@@ -36,16 +36,28 @@ def test_psnr_is_negated_into_an_anomaly_score() -> None:
 
 def _video(name: str, ids: list[int], labels: list[int] | None = None) -> CachedVideo:
     ids_arr = np.asarray(ids)
-    return CachedVideo("test", name, f"/data/{name}", None, ids_arr, ids_arr,
-                       None if labels is None else np.asarray(labels, dtype=np.uint8),
-                       pd.DataFrame(index=pd.Index(ids_arr, name="frame")))
+    return CachedVideo(
+        "test",
+        name,
+        f"/data/{name}",
+        None,
+        ids_arr,
+        ids_arr,
+        None if labels is None else np.asarray(labels, dtype=np.uint8),
+        pd.DataFrame(index=pd.Index(ids_arr, name="frame")),
+    )
 
 
 def test_assemble_fills_warmup_frames_and_aggregates() -> None:
     # video "01" has frames 10..15 and 20..23 (a gap); clips of 3 frames score their last frame
     video = _video("01", [10, 11, 12, 13, 14, 15, 20, 21, 22, 23], [0] * 6 + [1] * 4)
-    raw = pd.DataFrame({"video": "01", "frame": [12, 13, 14, 15, 22, 23, 22],
-                        "mse": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]})
+    raw = pd.DataFrame(
+        {
+            "video": "01",
+            "frame": [12, 13, 14, 15, 22, 23, 22],
+            "mse": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
     out = assemble_scores(raw, [video], aggregate="mean")
     assert out["frame"].tolist() == [10, 11, 12, 13, 14, 15, 20, 21, 22, 23]
     assert out["mse"].tolist() == [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 6.0, 6.0, 6.0, 6.0]
@@ -97,13 +109,18 @@ def test_metrics_match_sklearn_on_random_data() -> None:
         expected = roc_auc_score(labels, scores)
         assert roc_auc(labels, scores * 1e4) == pytest.approx(expected, abs=1e-6)
         assert average_precision(labels, scores - 80) == pytest.approx(
-            average_precision_score(labels, scores), abs=1e-6)
+            average_precision_score(labels, scores), abs=1e-6
+        )
 
 
 def test_evaluate_macro_skips_one_class_videos() -> None:
-    frame = pd.DataFrame({"video": ["a"] * 4 + ["b"] * 3,
-                          "label": [0, 0, 1, 1, 1, 1, 1],
-                          "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]})
+    frame = pd.DataFrame(
+        {
+            "video": ["a"] * 4 + ["b"] * 3,
+            "label": [0, 0, 1, 1, 1, 1, 1],
+            "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+        }
+    )
     summary, videos = evaluate(frame)
     assert summary["macro_auc"] == 1.0 and summary["macro_videos"] == 1
     assert np.isnan(videos.set_index("video").loc["b", "auc"])

@@ -19,13 +19,16 @@ from vad.data.sources import (
 from vad.errors import DataError
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("000.jpg", 0),
-    ("frame_00939.jpg", 939),
-    ("001.tif", 1),
-    ("img_2_frame_10.png", 10),
-    ("0123.bmp", 123),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("000.jpg", 0),
+        ("frame_00939.jpg", 939),
+        ("001.tif", 1),
+        ("img_2_frame_10.png", 10),
+        ("0123.bmp", 123),
+    ],
+)
 def test_frame_id_from_name(name: str, expected: int) -> None:
     assert frame_id_from_name(Path(name)) == expected
 
@@ -38,7 +41,12 @@ def test_frame_id_without_number_names_file() -> None:
 def test_natural_sort() -> None:
     names = ["frame_10.jpg", "frame_2.jpg", "frame_1.jpg", "Frame_3.jpg", "frame_0.jpg"]
     assert sorted(names, key=natural_key) == [
-        "frame_0.jpg", "frame_1.jpg", "frame_2.jpg", "Frame_3.jpg", "frame_10.jpg"]
+        "frame_0.jpg",
+        "frame_1.jpg",
+        "frame_2.jpg",
+        "Frame_3.jpg",
+        "frame_10.jpg",
+    ]
     assert sorted(["b", "a10", "a9"], key=natural_key) == ["a9", "a10", "b"]
 
 
@@ -47,7 +55,11 @@ def test_frame_folder_ids_and_natural_order(tmp_path: Path) -> None:
     write_frames(folder, [10, 2, 1, 100], pattern="frame_{}.jpg")
     source = FrameFolder(folder)
     assert [p.name for p in source.files] == [
-        "frame_1.jpg", "frame_2.jpg", "frame_10.jpg", "frame_100.jpg"]
+        "frame_1.jpg",
+        "frame_2.jpg",
+        "frame_10.jpg",
+        "frame_100.jpg",
+    ]
     assert source.ids.dtype == np.int64
     assert source.ids.tolist() == [1, 2, 10, 100]
     assert len(source) == 4
@@ -100,7 +112,7 @@ def test_frame_folder_rgb_is_rgb_not_bgr(tmp_path: Path) -> None:
     image = np.zeros((8, 8, 3), np.uint8)
     image[..., 2] = 200  # red in OpenCV's BGR order
     cv2.imwrite(str(folder / "000.png"), image)
-    (_, rgb), = FrameFolder(folder).iter_frames(3)
+    ((_, rgb),) = FrameFolder(folder).iter_frames(3)
     assert rgb[0, 0].tolist() == [200, 0, 0]
 
 
@@ -109,7 +121,7 @@ def test_16bit_frames_are_read_as_uint8(tmp_path: Path) -> None:
     folder.mkdir()
     image = np.linspace(0, 60000, 8 * 8).reshape(8, 8).astype(np.uint16)
     cv2.imwrite(str(folder / "000.png"), image)
-    (_, grey), = FrameFolder(folder).iter_frames(1)
+    ((_, grey),) = FrameFolder(folder).iter_frames(1)
     # OpenCV reduces 16-bit images to their high byte
     assert grey.dtype == np.uint8 and grey.shape == (8, 8)
     assert np.abs(grey.astype(int) - image.astype(int) // 256).max() <= 1

@@ -33,11 +33,16 @@ def test_gradient_loss_sees_edges_not_brightness() -> None:
 
 def _batch(b: int = 2, length: int = 5, size: int = 16) -> dict:
     """Clips of a bright square moving right over a textured background."""
-    clips = [[moving_square(t + 3 * i, (size, size), speed=1, seed=i) for t in range(length)]
-             for i in range(b)]
+    clips = [
+        [moving_square(t + 3 * i, (size, size), speed=1, seed=i) for t in range(length)]
+        for i in range(b)
+    ]
     frames = torch.from_numpy(np.array(clips, dtype=np.uint8))[..., None]
-    return {"frames": frames, "video": ["01"] * b,
-            "frame_ids": torch.arange(length).repeat(b, 1) + 10}
+    return {
+        "frames": frames,
+        "video": ["01"] * b,
+        "frame_ids": torch.arange(length).repeat(b, 1) + 10,
+    }
 
 
 def _module(**kwargs) -> UNetModule:
@@ -49,7 +54,7 @@ def test_module_scores_the_target_frame_with_its_original_id() -> None:
     module = _module()
     batch = module.on_after_batch_transfer(_batch(), 0)
     assert batch["frames"].shape == (2, 5, 1, 16, 16)
-    assert -1 <= batch["frames"].min() and batch["frames"].max() <= 1
+    assert batch["frames"].min() >= -1 and batch["frames"].max() <= 1
     out = module.predict_step(batch, 0)
     assert out["frame"].tolist() == [14, 14]
     assert set(out["scores"]) == {"mse", "psnr", "patch_max"}
@@ -91,7 +96,14 @@ def test_warmup_cosine_schedule() -> None:
 def test_adversarial_training_runs(make_cfg) -> None:
     from vad.tasks.train import train
 
-    cfg = make_cfg("train", ["model.adversarial.weight=0.05", "model.adversarial.width=4",
-                             "model.adversarial.layers=2", "test=false"])
+    cfg = make_cfg(
+        "train",
+        [
+            "model.adversarial.weight=0.05",
+            "model.adversarial.width=4",
+            "model.adversarial.layers=2",
+            "test=false",
+        ],
+    )
     train(cfg)
     assert OmegaConf.select(cfg, "model.adversarial.weight") == 0.05

@@ -4,7 +4,8 @@ Each video becomes a folder ``<cache_dir>/<key>/`` holding ``frames.npy`` (N, H,
 back memory-mapped, and ``meta.json`` (frame ids and per-frame notes from the stages). The key is a
 hash of the source's content signature (file names, sizes, modification times) and of every setting
 that changes the stored pixels, so a changed setting or source builds a new entry. Entries are built
-in a temporary folder and renamed into place; a damaged entry (e.g. a truncated ``.npy``) is detected
+in a temporary folder and renamed into place; a damaged entry (e.g. a truncated ``.npy``) is
+detected
 when opened and rebuilt.
 """
 
@@ -38,7 +39,8 @@ CACHE_VERSION = 1
 class CachedVideo:
     """A cached video: its frames (memory-mapped on first use), their ids and per-frame notes.
 
-    ``frame_ids`` are the ids of the stored frames; ``source_ids`` and ``labels`` are the video's own
+    ``frame_ids`` are the ids of the stored frames; ``source_ids`` and ``labels`` are the video's
+    own
     frames and labels from the video table (a stage that interpolates a missing frame stores a frame
     the source does not have; it is used as model input but never scored).
     """
@@ -74,8 +76,14 @@ class CachedVideo:
 class FrameCache:
     """Builds and opens cached videos for one (size, channels, stages) setting."""
 
-    def __init__(self, cache_dir: str | Path, image_size: Sequence[int], channels: int,
-                 stages: Sequence[FrameStage] = (), workers: int = 2) -> None:
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        image_size: Sequence[int],
+        channels: int,
+        stages: Sequence[FrameStage] = (),
+        workers: int = 2,
+    ) -> None:
         if channels not in (1, 3):
             raise DataError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
         self.cache_dir = Path(cache_dir).expanduser()
@@ -97,16 +105,25 @@ class FrameCache:
             self._build(folder, row)
             video = self._open(folder, row)
             if video is None:
-                raise DataError(f"{folder}: cache entry for {row['source']} is unreadable right "
-                                "after it was built (disk full?)")
+                raise DataError(
+                    f"{folder}: cache entry for {row['source']} is unreadable right "
+                    "after it was built (disk full?)"
+                )
         return video
 
     def key(self, row: pd.Series) -> str:
         source = open_source(row["source"])
         stages = [s.cache_key() for s in self.stages if s.applies_to(row["split"])]
-        return stable_hash({"version": CACHE_VERSION, "source": os.path.abspath(row["source"]),
-                            "signature": source.signature(), "size": [self.height, self.width],
-                            "channels": self.channels, "stages": stages})
+        return stable_hash(
+            {
+                "version": CACHE_VERSION,
+                "source": os.path.abspath(row["source"]),
+                "signature": source.signature(),
+                "size": [self.height, self.width],
+                "channels": self.channels,
+                "stages": stages,
+            }
+        )
 
     def _open(self, folder: Path, row: pd.Series) -> CachedVideo | None:
         """Open an entry, or None when it is missing or damaged (then it is rebuilt)."""
@@ -120,13 +137,24 @@ class FrameCache:
             if frames.shape != expected or frames.dtype != np.uint8:
                 raise ValueError(f"frames.npy has shape {frames.shape}, expected {expected}")
         except (OSError, EOFError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            log.warning("cache entry %s for %s is damaged (%s); rebuilding", folder, row["source"], exc)
+            log.warning(
+                "cache entry %s for %s is damaged (%s); rebuilding", folder, row["source"], exc
+            )
             shutil.rmtree(folder, ignore_errors=True)
             return None
         info = pd.DataFrame(meta.get("info", {}), index=pd.Index(ids, name="frame"))
         labels = row["labels"] if isinstance(row["labels"], np.ndarray) else None
-        return CachedVideo(row["split"], row["video"], row["source"], folder, ids,
-                           np.asarray(row["frame_ids"]), labels, info, {"frames": frames})
+        return CachedVideo(
+            row["split"],
+            row["video"],
+            row["source"],
+            folder,
+            ids,
+            np.asarray(row["frame_ids"]),
+            labels,
+            info,
+            {"frames": frames},
+        )
 
     def _build(self, folder: Path, row: pd.Series) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -151,8 +179,15 @@ class FrameCache:
                 writer.append(self._resize(frame.image))
                 ids.append(frame.id)
                 info.append(frame.info)
-        write_json({"video": row["video"], "source": str(row["source"]), "frame_ids": ids,
-                    "info": _info_columns(info)}, folder / "meta.json")
+        write_json(
+            {
+                "video": row["video"],
+                "source": str(row["source"]),
+                "frame_ids": ids,
+                "info": _info_columns(info),
+            },
+            folder / "meta.json",
+        )
 
     def _frames(self, row: pd.Series) -> Iterator[Frame]:
         source = open_source(row["source"])
@@ -166,8 +201,11 @@ class FrameCache:
         h, w = image.shape[:2]
         if (h, w) != (self.height, self.width):
             shrink = h * w > self.height * self.width
-            image = cv2.resize(image, (self.width, self.height),
-                               interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            image = cv2.resize(
+                image,
+                (self.width, self.height),
+                interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
+            )
         return image.reshape(self.height, self.width, self.channels)
 
 
@@ -182,4 +220,3 @@ def _info_columns(info: list[dict]) -> dict[str, list]:
     """Per-frame notes as columns; frames without a note get None."""
     names = sorted({k for item in info for k in item})
     return {name: [item.get(name) for item in info] for name in names}
-

@@ -7,6 +7,7 @@ cached array: loading a clip is a single memory-mapped read.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ def contiguous_runs(frame_ids: np.ndarray) -> list[tuple[int, int]]:
         return []
     breaks = np.flatnonzero(np.diff(ids) != 1) + 1
     edges = [0, *breaks.tolist(), len(ids)]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(itertools.pairwise(edges))
 
 
 def clip_starts(frame_ids: np.ndarray, length: int, stride: int = 1) -> np.ndarray:
@@ -54,11 +55,19 @@ class ClipDataset(Dataset):
     the model's device (see ``VADModule.on_after_batch_transfer``), which keeps the loader cheap.
     """
 
-    def __init__(self, videos: Sequence[CachedVideo], length: int, stride: int = 1,
-                 modalities: Sequence[str] = ("frames",)) -> None:
+    def __init__(
+        self,
+        videos: Sequence[CachedVideo],
+        length: int,
+        stride: int = 1,
+        modalities: Sequence[str] = ("frames",),
+    ) -> None:
         self.videos, self.length, self.modalities = list(videos), length, tuple(modalities)
-        index = [(v, s) for v, video in enumerate(self.videos)
-                 for s in clip_starts(video.frame_ids, length, stride).tolist()]
+        index = [
+            (v, s)
+            for v, video in enumerate(self.videos)
+            for s in clip_starts(video.frame_ids, length, stride).tolist()
+        ]
         self.index = np.asarray(index, dtype=np.int64).reshape(-1, 2)
 
     def __len__(self) -> int:
@@ -68,8 +77,9 @@ class ClipDataset(Dataset):
         v, start = self.index[i]
         video = self.videos[v]
         window = slice(int(start), int(start) + self.length)
-        item = {name: torch.from_numpy(np.array(video.array(name)[window]))
-                for name in self.modalities}
+        item = {
+            name: torch.from_numpy(np.array(video.array(name)[window])) for name in self.modalities
+        }
         item["video"] = video.video
         item["frame_ids"] = torch.from_numpy(video.frame_ids[window].copy())
         return item

@@ -36,11 +36,23 @@ class VideoDataModule(L.LightningDataModule):
         train_stride / eval_stride: step between consecutive clip starts.
     """
 
-    def __init__(self, layout: Layout | Callable[..., Layout], image_size: Sequence[int] | int,
-                 channels: int, cache_dir: str | Path, root: str | Path | None = None, batch_size: int = 8, eval_batch_size: int | None = None,
-                 num_workers: int = 0, val_videos: int | Sequence[str] = 2, train_stride: int = 1,
-                 eval_stride: int = 1, stages: Sequence[FrameStage] = (),
-                 pin_memory: bool = False, cache_workers: int = 2) -> None:
+    def __init__(
+        self,
+        layout: Layout | Callable[..., Layout],
+        image_size: Sequence[int] | int,
+        channels: int,
+        cache_dir: str | Path,
+        root: str | Path | None = None,
+        batch_size: int = 8,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        val_videos: int | Sequence[str] = 2,
+        train_stride: int = 1,
+        eval_stride: int = 1,
+        stages: Sequence[FrameStage] = (),
+        pin_memory: bool = False,
+        cache_workers: int = 2,
+    ) -> None:
         super().__init__()
         self.layout = layout if isinstance(layout, Layout) else layout(root=root)
         self.cache = FrameCache(cache_dir, image_size, channels, stages, cache_workers)
@@ -80,12 +92,16 @@ class VideoDataModule(L.LightningDataModule):
             self.val_videos = [self.val_videos]
         if isinstance(self.val_videos, int):
             if self.val_videos >= len(ids):
-                raise DataError(f"{self.layout.root}: val_videos={self.val_videos} leaves no "
-                                f"training video (there are {len(ids)})")
-            return ids[len(ids) - self.val_videos:] if self.val_videos > 0 else []
+                raise DataError(
+                    f"{self.layout.root}: val_videos={self.val_videos} leaves no "
+                    f"training video (there are {len(ids)})"
+                )
+            return ids[len(ids) - self.val_videos :] if self.val_videos > 0 else []
         unknown = set(map(str, self.val_videos)) - set(ids)
         if unknown:
-            raise DataError(f"{self.layout.root}: val_videos {sorted(unknown)} are not training videos")
+            raise DataError(
+                f"{self.layout.root}: val_videos {sorted(unknown)} are not training videos"
+            )
         return [str(v) for v in self.val_videos]
 
     def videos(self, split: str) -> list[CachedVideo]:
@@ -110,17 +126,24 @@ class VideoDataModule(L.LightningDataModule):
         stride = self.train_stride if split == "train" else self.eval_stride
         dataset = ClipDataset(self.videos(split), self.clip_length, stride, self.modalities)
         if split in ("train", "test") and len(dataset) == 0:
-            raise DataError(f"{self.layout.root}: no {split} clip of {self.clip_length} consecutive "
-                            "frames (videos too short or too many gaps)")
+            raise DataError(
+                f"{self.layout.root}: no {split} clip of {self.clip_length} consecutive "
+                "frames (videos too short or too many gaps)"
+            )
         return dataset
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         dataset = self.dataset(split)
         batch_size = self.batch_size if shuffle else self.eval_batch_size
-        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
-                          drop_last=shuffle and len(dataset) > batch_size,
-                          num_workers=self.num_workers, pin_memory=self.pin_memory,
-                          persistent_workers=self.num_workers > 0)
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle and len(dataset) > batch_size,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

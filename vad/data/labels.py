@@ -25,9 +25,10 @@ def ranges_to_labels(ranges: list[tuple[int, int]], n_frames: int, where: str) -
     labels = np.zeros(n_frames, dtype=np.uint8)
     for start, end in ranges:
         if not 1 <= start <= end <= n_frames:
-            raise DataError(f"{where}: anomaly range [{start}:{end}] outside the video's "
-                            f"{n_frames} frames")
-        labels[start - 1:end] = 1
+            raise DataError(
+                f"{where}: anomaly range [{start}:{end}] outside the video's {n_frames} frames"
+            )
+        labels[start - 1 : end] = 1
     return labels
 
 
@@ -53,7 +54,9 @@ def read_mat_ranges(path: Path, key: str = "gt") -> list[list[tuple[int, int]]]:
     for i, entry in enumerate(cell):
         arr = np.asarray(entry).astype(np.int64)
         if arr.size % 2:
-            raise DataError(f"{path}: entry {i + 1} of {key!r} is not a list of [start; end] ranges")
+            raise DataError(
+                f"{path}: entry {i + 1} of {key!r} is not a list of [start; end] ranges"
+            )
         if arr.ndim == 1:
             arr = arr.reshape(-1, 2).T
         elif arr.shape[0] != 2:
@@ -99,7 +102,7 @@ def labels_from_vol_label(path: Path, key: str = "volLabel") -> np.ndarray:
 
 
 def read_npy_labels(path: Path) -> np.ndarray:
-    """Frame labels stored as a 1-D ``.npy`` array (one file may hold several videos, concatenated)."""
+    """Frame labels stored as a 1-D ``.npy`` array (may hold several videos, concatenated)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: ground-truth file not found")
@@ -116,8 +119,9 @@ def read_npy_labels(path: Path) -> np.ndarray:
 def split_concatenated(labels: np.ndarray, lengths: list[int], path: Path) -> list[np.ndarray]:
     """Split labels concatenated over videos (in video order) into one array per video."""
     if len(labels) != sum(lengths):
-        raise DataError(f"{path}: {len(labels)} labels but the test videos have "
-                        f"{sum(lengths)} frames in total")
+        raise DataError(
+            f"{path}: {len(labels)} labels but the test videos have {sum(lengths)} frames in total"
+        )
     return np.split(labels, np.cumsum(lengths)[:-1])
 
 
@@ -136,9 +140,10 @@ def read_labels_csv(path: Path) -> dict[str, pd.DataFrame]:
     return {video: rows for video, rows in table.groupby("video", sort=False)}
 
 
-def align_csv_labels(by_video: dict[str, pd.DataFrame], video: str, frame_ids: np.ndarray,
-                     path: Path) -> np.ndarray:
-    """Labels for ``frame_ids`` from a labels CSV; every frame of the video must be labelled once."""
+def align_csv_labels(
+    by_video: dict[str, pd.DataFrame], video: str, frame_ids: np.ndarray, path: Path
+) -> np.ndarray:
+    """Labels for ``frame_ids`` from a labels CSV; each frame of the video must be labelled once."""
     if video not in by_video:
         raise DataError(f"{path}: no labels for test video {video!r}")
     rows = by_video[video]
@@ -147,10 +152,13 @@ def align_csv_labels(by_video: dict[str, pd.DataFrame], video: str, frame_ids: n
     lookup = pd.Series(rows["label"].to_numpy(), index=rows["frame"].astype(np.int64))
     missing = np.setdiff1d(frame_ids, lookup.index.to_numpy())
     if missing.size:
-        raise DataError(f"{path}: video {video!r} lacks labels for {missing.size} frames "
-                        f"(first: {missing[:5].tolist()})")
+        raise DataError(
+            f"{path}: video {video!r} lacks labels for {missing.size} frames "
+            f"(first: {missing[:5].tolist()})"
+        )
     extra = np.setdiff1d(lookup.index.to_numpy(), frame_ids)
     if extra.size:
-        raise DataError(f"{path}: video {video!r} has labels for frames it does not have "
-                        f"({extra[:5].tolist()})")
+        raise DataError(
+            f"{path}: video {video!r} has labels for frames it does not have ({extra[:5].tolist()})"
+        )
     return lookup.loc[frame_ids].to_numpy().astype(np.uint8)

@@ -42,7 +42,9 @@ def ensure(video: CachedVideo, name: str) -> None:
             pass  # damaged: rebuilt below
     array = _BUILDERS[name](video)
     if len(array) != len(video):
-        raise DataError(f"modality {name!r} built {len(array)} entries for {len(video)} frames "
-                        f"of video {video.video}")
+        raise DataError(
+            f"modality {name!r} built {len(array)} entries for {len(video)} frames "
+            f"of video {video.video}"
+        )
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, array)

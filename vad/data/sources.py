@@ -1,7 +1,8 @@
 """Frame sources: a video is a folder of frame images or a video file.
 
 A frame keeps its *original* id everywhere: the last number in its file name for frame folders
-(``000.jpg`` -> 0, ``frame_00939.jpg`` -> 939, ``001.tif`` -> 1), its decode position for video files.
+(``000.jpg`` -> 0, ``frame_00939.jpg`` -> 939, ``001.tif`` -> 1), or its decode position for
+video files.
 """
 
 from __future__ import annotations
@@ -37,11 +38,15 @@ def frame_id_from_name(path: Path) -> int:
 
 def is_frame_file(path: Path) -> bool:
     """An image file that is not hidden (archives often carry ``._001.tif`` resource forks)."""
-    return not path.name.startswith(".") and path.suffix.lower() in FRAME_EXTENSIONS and path.is_file()
+    return (
+        not path.name.startswith(".") and path.suffix.lower() in FRAME_EXTENSIONS and path.is_file()
+    )
 
 
 def is_video_file(path: Path) -> bool:
-    return not path.name.startswith(".") and path.suffix.lower() in VIDEO_EXTENSIONS and path.is_file()
+    return (
+        not path.name.startswith(".") and path.suffix.lower() in VIDEO_EXTENSIONS and path.is_file()
+    )
 
 
 def read_image(path: Path, channels: int) -> np.ndarray:
@@ -77,8 +82,9 @@ class FrameFolder:
         self.path = Path(self.path)
         if not self.path.is_dir():
             raise DataError(f"{self.path}: frame folder not found")
-        files = sorted((p for p in self.path.iterdir() if is_frame_file(p)),
-                       key=lambda p: natural_key(p.name))
+        files = sorted(
+            (p for p in self.path.iterdir() if is_frame_file(p)), key=lambda p: natural_key(p.name)
+        )
         if not files:
             raise DataError(f"{self.path}: no frame images ({', '.join(FRAME_EXTENSIONS)})")
         ids = np.array([frame_id_from_name(p) for p in files], dtype=np.int64)
@@ -131,8 +137,9 @@ class VideoFile:
             for frame_id in self.ids.tolist():
                 ok, frame = capture.read()
                 if not ok:
-                    raise DataError(f"{self.path}: decoding stopped at frame {frame_id} "
-                                    f"of {len(self.ids)}")
+                    raise DataError(
+                        f"{self.path}: decoding stopped at frame {frame_id} of {len(self.ids)}"
+                    )
                 yield frame_id, convert_channels(frame, channels)
         finally:
             capture.release()
@@ -182,13 +189,17 @@ def _check_unique_increasing(ids: np.ndarray, files: list[Path], folder: Path) -
     dup = np.flatnonzero(np.diff(ids[order]) == 0)
     if dup.size:
         a, b = files[order[dup[0]]], files[order[dup[0] + 1]]
-        raise DataError(f"{folder}: duplicate frame id {ids[order[dup[0]]]} ({a.name} and {b.name})")
+        raise DataError(
+            f"{folder}: duplicate frame id {ids[order[dup[0]]]} ({a.name} and {b.name})"
+        )
     if np.any(np.diff(ids) < 0):
         raise DataError(f"{folder}: frame numbers do not follow the file name order")
 
 
 def _check_shape(image: np.ndarray, expected: tuple | None, file: Path) -> tuple:
     if expected is not None and image.shape != expected:
-        raise DataError(f"{file}: frame size {image.shape[1]}x{image.shape[0]} differs from the "
-                        f"video's first frame ({expected[1]}x{expected[0]})")
+        raise DataError(
+            f"{file}: frame size {image.shape[1]}x{image.shape[0]} differs from the "
+            f"video's first frame ({expected[1]}x{expected[0]})"
+        )
     return image.shape

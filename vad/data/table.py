@@ -29,10 +29,17 @@ def video_row(split: str, video: str, source: FrameSource, labels=None, label_fi
         labels = np.asarray(labels, dtype=np.uint8).ravel()
         if len(labels) != len(source.ids):
             where = label_file or source.path
-            raise DataError(f"{where}: {len(labels)} labels for video {video!r} "
-                            f"but it has {len(source.ids)} frames ({source.path})")
-    return {"split": split, "video": str(video), "source": str(source.path),
-            "frame_ids": source.ids, "labels": labels}
+            raise DataError(
+                f"{where}: {len(labels)} labels for video {video!r} "
+                f"but it has {len(source.ids)} frames ({source.path})"
+            )
+    return {
+        "split": split,
+        "video": str(video),
+        "source": str(source.path),
+        "frame_ids": source.ids,
+        "labels": labels,
+    }
 
 
 def make_table(rows: Iterable[dict], origin: Path | str) -> pd.DataFrame:
@@ -45,8 +52,10 @@ def make_table(rows: Iterable[dict], origin: Path | str) -> pd.DataFrame:
         raise DataError(f"{origin}: unknown split(s) {sorted(bad)}")
     dup = table[table.duplicated(["split", "video"], keep=False)]
     if not dup.empty:
-        raise DataError(f"{origin}: duplicate video ids {sorted(set(dup['video']))} "
-                        f"in split {dup['split'].iloc[0]!r}")
+        raise DataError(
+            f"{origin}: duplicate video ids {sorted(set(dup['video']))} "
+            f"in split {dup['split'].iloc[0]!r}"
+        )
     return table.reset_index(drop=True)
 
 

@@ -25,8 +25,9 @@ class Member:
 
 def load_member(name: str, path: str, column: str, weight: float, normalization: str) -> Member:
     scores = read_scores(path, [column])
-    return Member(name, str(resolve_scores_path(path)), column, float(weight), normalization,
-                  scores)
+    return Member(
+        name, str(resolve_scores_path(path)), column, float(weight), normalization, scores
+    )
 
 
 def check_same_frames(members: list[Member]) -> None:
@@ -44,9 +45,10 @@ def check_same_frames(members: list[Member]) -> None:
                 video = index[0][0]
                 frames = [f for v, f in index if v == video][:8]
                 problem.append(f"{label} {len(index)} frames, e.g. video {video!r} frames {frames}")
-        raise ScoreFileError(f"member {member.name!r} ({member.path}) does not score the same "
-                             f"frames as {reference.name!r} ({reference.path}): "
-                             + "; ".join(problem))
+        raise ScoreFileError(
+            f"member {member.name!r} ({member.path}) does not score the same "
+            f"frames as {reference.name!r} ({reference.path}): " + "; ".join(problem)
+        )
 
 
 def labels_of(members: list[Member]) -> np.ndarray | None:
@@ -57,8 +59,9 @@ def labels_of(members: list[Member]) -> np.ndarray | None:
     reference = found[0].scores["label"].to_numpy()
     for member in found[1:]:
         if not np.array_equal(member.scores["label"].to_numpy(), reference):
-            raise ScoreFileError(f"members {found[0].name!r} and {member.name!r} disagree on "
-                                 "labels")
+            raise ScoreFileError(
+                f"members {found[0].name!r} and {member.name!r} disagree on labels"
+            )
     return reference
 
 

@@ -19,5 +19,8 @@ def write_submission(scores: pd.DataFrame, column: str, path: str | Path) -> Pat
     """Rows sorted by video then frame."""
     ordered = sort_scores(scores)
     ids = [submission_id(v, f) for v, f in zip(ordered["video"], ordered["frame"], strict=True)]
-    return write_csv(pd.DataFrame({"Id": ids, "Predicted": ordered[column].to_numpy()}), path,
-                     float_format="%.9g")
+    return write_csv(
+        pd.DataFrame({"Id": ids, "Predicted": ordered[column].to_numpy()}),
+        path,
+        float_format="%.9g",
+    )

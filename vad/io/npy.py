@@ -44,14 +44,17 @@ class NpyStreamWriter:
     def __enter__(self) -> NpyStreamWriter:
         return self
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
 def _header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
-    text = f"{{'descr': {np.lib.format.dtype_to_descr(dtype)!r}, 'fortran_order': False, " \
-           f"'shape': {shape!r}, }}"
+    text = (
+        f"{{'descr': {np.lib.format.dtype_to_descr(dtype)!r}, 'fortran_order': False, "
+        f"'shape': {shape!r}, }}"
+    )
     body = _HEADER_BYTES - 10
     if len(text) + 1 > body:
         raise ValueError(f"npy header too long for shape {shape}")

@@ -51,16 +51,20 @@ def validate_scores(scores: pd.DataFrame, where: str | Path, columns: list[str])
     dup = scores[scores.duplicated(KEY, keep=False)]
     if not dup.empty:
         first = dup.iloc[0]
-        raise ScoreFileError(f"{where}: {len(dup)} rows share a (video, frame) id, e.g. video "
-                             f"{first['video']!r} frame {int(first['frame'])}")
+        raise ScoreFileError(
+            f"{where}: {len(dup)} rows share a (video, frame) id, e.g. video "
+            f"{first['video']!r} frame {int(first['frame'])}"
+        )
     for column in columns:
         values = pd.to_numeric(scores[column], errors="coerce")
         bad = scores[~np.isfinite(values.to_numpy(dtype=float))]
         if not bad.empty:
             first = bad.iloc[0]
-            raise ScoreFileError(f"{where}: column {column!r} has {len(bad)} missing, NaN or "
-                                 f"infinite values, e.g. video {first['video']!r} frame "
-                                 f"{int(first['frame'])}")
+            raise ScoreFileError(
+                f"{where}: column {column!r} has {len(bad)} missing, NaN or "
+                f"infinite values, e.g. video {first['video']!r} frame "
+                f"{int(first['frame'])}"
+            )
 
 
 def sort_scores(scores: pd.DataFrame) -> pd.DataFrame:
@@ -68,8 +72,12 @@ def sort_scores(scores: pd.DataFrame) -> pd.DataFrame:
     order = sorted(scores["video"].unique(), key=natural_key)
     rank = pd.Series(range(len(order)), index=order)
     key = scores["video"].map(rank)
-    return (scores.assign(_v=key).sort_values(["_v", "frame"], kind="stable")
-            .drop(columns="_v").reset_index(drop=True))
+    return (
+        scores.assign(_v=key)
+        .sort_values(["_v", "frame"], kind="stable")
+        .drop(columns="_v")
+        .reset_index(drop=True)
+    )
 
 
 def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:

@@ -34,11 +34,19 @@ class ScoreWriter(BasePredictionWriter):
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._part(trainer.global_rank).unlink(missing_ok=True)
 
-    def write_on_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule,
-                           prediction: dict[str, Any], batch_indices: Any, batch: Any,
-                           batch_idx: int, dataloader_idx: int) -> None:
-        rows = pd.DataFrame({"video": prediction["video"],
-                             "frame": _numpy(prediction["frame"]).astype("int64")})
+    def write_on_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        prediction: dict[str, Any],
+        batch_indices: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
+        rows = pd.DataFrame(
+            {"video": prediction["video"], "frame": _numpy(prediction["frame"]).astype("int64")}
+        )
         for name, values in prediction["scores"].items():
             rows[name] = _numpy(values)
         part = self._part(trainer.global_rank)
@@ -48,9 +56,13 @@ class ScoreWriter(BasePredictionWriter):
         trainer.strategy.barrier()
         if trainer.global_rank == 0:
             parts = [self._part(r) for r in range(trainer.world_size)]
-            raw = pd.concat([pd.read_csv(p, dtype={"video": str}) for p in parts if p.exists()],
-                            ignore_index=True)
+            raw = pd.concat(
+                [pd.read_csv(p, dtype={"video": str}) for p in parts if p.exists()],
+                ignore_index=True,
+            )
             scores = assemble_scores(raw, trainer.datamodule.videos("test"), self.aggregate)
+            if hasattr(pl_module, "finalize_scores"):
+                scores = pl_module.finalize_scores(scores)
             write_scores(scores, self.path)
             for part in parts:
                 part.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lightning as L
+import pandas as pd
 import torch
 from torch import nn
 
@@ -54,9 +55,15 @@ class VADModule(L.LightningModule, ABC):
     #: the per-frame arrays a model needs in its clips, e.g. ("frames", "flow")
     modalities: tuple[str, ...] = ("frames",)
 
-    def __init__(self, image_size: Sequence[int], channels: int, optimizer: Callable,
-                 scheduler: Callable | None = None, adversarial: dict | None = None,
-                 patch_size: int = 16) -> None:
+    def __init__(
+        self,
+        image_size: Sequence[int],
+        channels: int,
+        optimizer: Callable,
+        scheduler: Callable | None = None,
+        adversarial: dict | None = None,
+        patch_size: int = 16,
+    ) -> None:
         super().__init__()
         self.image_size, self.channels = tuple(int(v) for v in image_size), int(channels)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
@@ -66,8 +73,9 @@ class VADModule(L.LightningModule, ABC):
         self.adv_lr = float(adversarial.get("lr", 2e-5))
         self.discriminator: nn.Module | None = None
         if self.adv_weight > 0:
-            self.discriminator = PatchDiscriminator(channels, adversarial.get("width", 32),
-                                                    adversarial.get("layers", 3))
+            self.discriminator = PatchDiscriminator(
+                channels, adversarial.get("width", 32), adversarial.get("layers", 3)
+            )
         self.automatic_optimization = self.discriminator is None
 
     # ---- what each model defines -------------------------------------------------------------
@@ -88,8 +96,16 @@ class VADModule(L.LightningModule, ABC):
         """Raw per-frame error columns. Default: one target frame per clip."""
         (position,) = out.positions
         errors = frame_errors(out.pred, out.target, self.patch_size)
-        return {"video": list(batch["video"]), "frame": batch["frame_ids"][:, position],
-                "scores": errors}
+        return {
+            "video": list(batch["video"]),
+            "frame": batch["frame_ids"][:, position],
+            "scores": errors,
+        }
+
+    def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
+        """Derive columns from the assembled one-row-per-frame table (e.g. a mix of branch errors
+        that needs every branch's aggregate). Called once after prediction; default: unchanged."""
+        return scores
 
     # ---- data --------------------------------------------------------------------------------
     def on_after_batch_transfer(self, batch: dict[str, Any], dataloader_idx: int) -> dict:
@@ -124,8 +140,9 @@ class VADModule(L.LightningModule, ABC):
         opt_g.step()
         self.untoggle_optimizer(opt_g)
         self.toggle_optimizer(opt_d)
-        losses["adv_d"] = lsgan_discriminator_loss(self.discriminator(target),
-                                                   self.discriminator(pred.detach()))
+        losses["adv_d"] = lsgan_discriminator_loss(
+            self.discriminator(target), self.discriminator(pred.detach())
+        )
         opt_d.zero_grad()
         self.manual_backward(losses["adv_d"])
         opt_d.step()
@@ -143,15 +160,23 @@ class VADModule(L.LightningModule, ABC):
 
     def _log_losses(self, stage: str, losses: dict[str, torch.Tensor]) -> None:
         for name, value in losses.items():
-            self.log(f"{stage}/{name}", value.detach(), prog_bar=name == "loss",
-                     on_step=stage == "train", on_epoch=True, sync_dist=stage != "train",
-                     batch_size=1)
+            self.log(
+                f"{stage}/{name}",
+                value.detach(),
+                prog_bar=name == "loss",
+                on_step=stage == "train",
+                on_epoch=True,
+                sync_dist=stage != "train",
+                batch_size=1,
+            )
 
     def _check_finite(self, loss: torch.Tensor) -> None:
         if not torch.isfinite(loss):
-            raise TrainingError(f"loss became {loss.item()} at step {self.global_step} "
-                                f"(epoch {self.current_epoch}); lower the learning rate or check "
-                                "the data for corrupt frames")
+            raise TrainingError(
+                f"loss became {loss.item()} at step {self.global_step} "
+                f"(epoch {self.current_epoch}); lower the learning rate or check "
+                "the data for corrupt frames"
+            )
 
     # ---- scoring -----------------------------------------------------------------------------
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict:
@@ -169,8 +194,11 @@ class VADModule(L.LightningModule, ABC):
         opt_g = self.optimizer_factory(params=self.generator_parameters())
         optimizers = [opt_g]
         if self.discriminator is not None:
-            optimizers.append(torch.optim.Adam(self.discriminator.parameters(), lr=self.adv_lr,
-                                               betas=(0.5, 0.999)))
+            optimizers.append(
+                torch.optim.Adam(
+                    self.discriminator.parameters(), lr=self.adv_lr, betas=(0.5, 0.999)
+                )
+            )
         if self.scheduler_factory is None:
             return optimizers[0] if len(optimizers) == 1 else optimizers
         total = self.trainer.estimated_stepping_batches

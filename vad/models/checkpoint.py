@@ -25,11 +25,14 @@ class CheckpointMetadata(Callback):
     """Stores the resolved model and data configs in every checkpoint the trainer saves."""
 
     def __init__(self, model: DictConfig, data: DictConfig) -> None:
-        self.meta = {"model": OmegaConf.to_container(model, resolve=True),
-                     "data": OmegaConf.to_container(data, resolve=True)}
+        self.meta = {
+            "model": OmegaConf.to_container(model, resolve=True),
+            "data": OmegaConf.to_container(data, resolve=True),
+        }
 
-    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule,
-                           checkpoint: dict[str, Any]) -> None:
+    def on_save_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
         checkpoint[META_KEY] = self.meta
 
 
@@ -66,8 +69,9 @@ def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as exc:
         target, reason = meta["model"].get("_target_"), str(exc).splitlines()[0]
-        raise CheckpointError(f"{resolve_checkpoint(path)}: weights do not fit {target} "
-                              f"({reason})") from exc
+        raise CheckpointError(
+            f"{resolve_checkpoint(path)}: weights do not fit {target} ({reason})"
+        ) from exc
     return model.eval(), meta
 
 
@@ -77,8 +81,9 @@ def check_compatible(meta: dict[str, Any], data: DictConfig | dict, path: str | 
     for key in ("image_size", "channels"):
         want, got = _plain(trained.get(key)), _plain(data.get(key))
         if want != got:
-            raise CheckpointError(f"{path}: model was trained with {key}={want}, but the data "
-                                  f"config has {key}={got}")
+            raise CheckpointError(
+                f"{path}: model was trained with {key}={want}, but the data config has {key}={got}"
+            )
 
 
 def _plain(value: Any) -> Any:

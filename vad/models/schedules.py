@@ -11,8 +11,13 @@ from torch.optim.lr_scheduler import LambdaLR
 class WarmupCosine(LambdaLR):
     """Linear warm-up for ``warmup_steps``, then cosine decay to ``min_ratio`` x the base rate."""
 
-    def __init__(self, optimizer: Optimizer, total_steps: int, warmup_steps: int = 100,
-                 min_ratio: float = 0.05) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_steps: int,
+        warmup_steps: int = 100,
+        min_ratio: float = 0.05,
+    ) -> None:
         self.total_steps, self.warmup_steps = max(1, int(total_steps)), int(warmup_steps)
         self.min_ratio = min_ratio
         super().__init__(optimizer, self.factor)

@@ -12,8 +12,9 @@ from vad.errors import ScoreFileError
 from vad.io.scores import KEY, sort_scores
 
 
-def assemble_scores(raw: pd.DataFrame, videos: Sequence[CachedVideo],
-                    aggregate: str = "mean") -> pd.DataFrame:
+def assemble_scores(
+    raw: pd.DataFrame, videos: Sequence[CachedVideo], aggregate: str = "mean"
+) -> pd.DataFrame:
     """One row per frame of each video, keyed by the frame's original id.
 
     A frame scored by several clips gets the ``aggregate`` ("mean" or "max", NaN-aware) of its
@@ -30,15 +31,18 @@ def assemble_scores(raw: pd.DataFrame, videos: Sequence[CachedVideo],
     return sort_scores(pd.concat(parts, ignore_index=True))
 
 
-def _video_rows(merged: pd.DataFrame | None, video: CachedVideo,
-                columns: list[str]) -> pd.DataFrame:
+def _video_rows(
+    merged: pd.DataFrame | None, video: CachedVideo, columns: list[str]
+) -> pd.DataFrame:
     ids = np.asarray(video.source_ids)
     rows = None
     if merged is not None and video.video in merged.index.get_level_values(0):
         rows = merged.xs(video.video, level="video")
     if rows is None or rows.empty:
-        raise ScoreFileError(f"video {video.video!r} ({video.source}): no frame was scored; it "
-                             "has no clip of consecutive frames long enough for the model")
+        raise ScoreFileError(
+            f"video {video.video!r} ({video.source}): no frame was scored; it "
+            "has no clip of consecutive frames long enough for the model"
+        )
     scored = rows.index.to_numpy()
     nearest = _nearest(scored, ids)
     table = rows.iloc[nearest].reset_index(drop=True)

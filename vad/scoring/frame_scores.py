@@ -25,8 +25,11 @@ def frame_errors(pred: torch.Tensor, target: torch.Tensor, patch_size: int = 16)
     mse = error_map.flatten(1).mean(dim=1)
     k = max(1, min(patch_size, *error_map.shape[-2:]))
     patch = F.avg_pool2d(error_map, k, stride=max(1, k // 2))
-    return {"mse": mse, "psnr": 10 * torch.log10(1 / mse.clamp_min(1e-10)),
-            "patch_max": patch.flatten(1).amax(dim=1)}
+    return {
+        "mse": mse,
+        "psnr": 10 * torch.log10(1 / mse.clamp_min(1e-10)),
+        "patch_max": patch.flatten(1).amax(dim=1),
+    }
 
 
 def anomaly_score(scores: pd.DataFrame, column: str) -> pd.Series:

@@ -45,8 +45,9 @@ def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
     labels, scores = _check(labels, scores)
     if labels.max() == 0:
         return float("nan")
-    return float(binary_average_precision(_ranked(scores), torch.from_numpy(labels),
-                                          thresholds=None))
+    return float(
+        binary_average_precision(_ranked(scores), torch.from_numpy(labels), thresholds=None)
+    )
 
 
 def per_video_metrics(frame: pd.DataFrame, score: str = "score") -> pd.DataFrame:
@@ -54,8 +55,15 @@ def per_video_metrics(frame: pd.DataFrame, score: str = "score") -> pd.DataFrame
     rows = []
     for video, group in frame.groupby("video", sort=False):
         labels, values = group["label"].to_numpy(), group[score].to_numpy()
-        rows.append({"video": video, "frames": len(group), "anomalous": int(labels.sum()),
-                     "auc": roc_auc(labels, values), "ap": average_precision(labels, values)})
+        rows.append(
+            {
+                "video": video,
+                "frames": len(group),
+                "anomalous": int(labels.sum()),
+                "auc": roc_auc(labels, values),
+                "ap": average_precision(labels, values),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -68,9 +76,13 @@ def evaluate(frame: pd.DataFrame, score: str = "score") -> tuple[dict[str, float
     labels, values = frame["label"].to_numpy(), frame[score].to_numpy()
     videos = per_video_metrics(frame, score)
     two_class = videos["auc"].dropna()
-    summary = {"micro_auc": roc_auc(labels, values),
-               "macro_auc": float(two_class.mean()) if len(two_class) else float("nan"),
-               "ap": average_precision(labels, values),
-               "frames": len(frame), "anomalous_frames": int(labels.sum()),
-               "videos": len(videos), "macro_videos": len(two_class)}
+    summary = {
+        "micro_auc": roc_auc(labels, values),
+        "macro_auc": float(two_class.mean()) if len(two_class) else float("nan"),
+        "ap": average_precision(labels, values),
+        "frames": len(frame),
+        "anomalous_frames": int(labels.sum()),
+        "videos": len(videos),
+        "macro_videos": len(two_class),
+    }
     return summary, videos

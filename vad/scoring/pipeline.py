@@ -9,8 +9,9 @@ from vad.scoring.normalization import normalize
 from vad.scoring.smoothing import smooth
 
 
-def anomaly_scores(scores: pd.DataFrame, column: str, normalization: str = "minmax",
-                   sigma: float = 0.0) -> pd.Series:
+def anomaly_scores(
+    scores: pd.DataFrame, column: str, normalization: str = "minmax", sigma: float = 0.0
+) -> pd.Series:
     """Orient ``column`` (higher = more anomalous), normalise per video, then smooth per video."""
     values = normalize(anomaly_score(scores, column), scores["video"], normalization)
     return smooth(values, scores["video"], scores["frame"], sigma)

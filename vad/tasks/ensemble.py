@@ -40,16 +40,26 @@ def ensemble(cfg: DictConfig) -> float | None:
         fused["label"] = labels
     write_csv(fused, output_dir / "fused_scores.csv", float_format="%.9g")
     write_submission(fused, "score", output_dir / "submission.csv")
-    console.print(f"fused {len(members)} member(s) {weights} over {len(fused)} frames -> "
-                  f"{output_dir / 'submission.csv'}")
+    console.print(
+        f"fused {len(members)} member(s) {weights} over {len(fused)} frames -> "
+        f"{output_dir / 'submission.csv'}"
+    )
     if labels is None:
         return None
     summary, videos = evaluate(fused)
     write_csv(videos, output_dir / "per_video.csv", float_format="%.6f")
-    write_json({**summary, "weights": weights,
-                "members": {m.name: {"scores": m.path, "column": m.column,
-                                     "normalization": m.normalization} for m in members},
-                "smoothing_sigma": cfg.smoothing.sigma}, output_dir / "metrics.json")
+    write_json(
+        {
+            **summary,
+            "weights": weights,
+            "members": {
+                m.name: {"scores": m.path, "column": m.column, "normalization": m.normalization}
+                for m in members
+            },
+            "smoothing_sigma": cfg.smoothing.sigma,
+        },
+        output_dir / "metrics.json",
+    )
     print_metrics(summary, videos, title="ensemble")
     return float(summary[cfg.objective]) if cfg.get("objective") else None
 
@@ -63,6 +73,8 @@ def _members(cfg: DictConfig) -> list[Member]:
         norm = entry.get("normalization") or cfg.normalization
         members.append(load_member(str(name), entry.scores, entry.column, weight, norm))
     if not members:
-        raise ScoreFileError("no ensemble member has a score file: set members.<name>.scores="
-                             "<scores.csv or predict run folder>")
+        raise ScoreFileError(
+            "no ensemble member has a score file: set members.<name>.scores="
+            "<scores.csv or predict run folder>"
+        )
     return members

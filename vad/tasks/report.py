@@ -27,8 +27,9 @@ def print_config_tree(cfg: DictConfig, save_to: str | Path | None = None) -> Non
         write_text(OmegaConf.to_yaml(cfg, resolve=False), save_to)
 
 
-def print_metrics(summary: dict, videos: pd.DataFrame | None = None,
-                  title: str = "metrics") -> None:
+def print_metrics(
+    summary: dict, videos: pd.DataFrame | None = None, title: str = "metrics"
+) -> None:
     """A table of pooled metrics and, when given, one of per-video metrics."""
     table = Table(title=title)
     table.add_column("metric")

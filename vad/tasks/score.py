@@ -23,22 +23,30 @@ from vad.tasks.report import console, print_metrics
 log = logging.getLogger(__name__)
 
 
-def score_videos(model: VADModule, datamodule: VideoDataModule, trainer_cfg: DictConfig,
-                 output_dir: str | Path, scoring: DictConfig) -> dict[str, Any]:
+def score_videos(
+    model: VADModule,
+    datamodule: VideoDataModule,
+    trainer_cfg: DictConfig,
+    output_dir: str | Path,
+    scoring: DictConfig,
+) -> dict[str, Any]:
     """Write ``scores.csv`` for the test videos, then ``metrics.json`` and ``per_video.csv`` when
     the videos are labelled. Returns the metrics (empty without labels)."""
     output_dir = Path(output_dir)
     datamodule.configure_clips(model.clip_length, model.modalities)
     writer = ScoreWriter(output_dir, scoring.get("aggregate", "mean"))
-    trainer = hydra.utils.instantiate(trainer_cfg, callbacks=[writer], logger=False,
-                                      enable_checkpointing=False)
+    trainer = hydra.utils.instantiate(
+        trainer_cfg, callbacks=[writer], logger=False, enable_checkpointing=False
+    )
     start = time.perf_counter()
     trainer.predict(model, datamodule=datamodule, return_predictions=False)
     seconds = time.perf_counter() - start
     scores = read_scores(writer.path)
     fps = len(scores) / seconds if seconds > 0 else float("nan")
-    console.print(f"scored {len(scores)} frames of {scores['video'].nunique()} videos in "
-                  f"{seconds:.1f} s ({fps:.1f} frames/s) -> {writer.path}")
+    console.print(
+        f"scored {len(scores)} frames of {scores['video'].nunique()} videos in "
+        f"{seconds:.1f} s ({fps:.1f} frames/s) -> {writer.path}"
+    )
     if "label" not in scores.columns:
         return {}
     metrics = evaluate_scores(scores, scoring, output_dir)
@@ -52,7 +60,8 @@ def evaluate_scores(scores: pd.DataFrame, scoring: DictConfig, output_dir: Path)
     column, norm = scoring.get("column", "psnr"), scoring.get("normalization", "minmax")
     sigma = float(scoring.get("smoothing", {}).get("sigma", 0.0))
     frame = scores[["video", "frame", "label"]].assign(
-        score=anomaly_scores(scores, column, norm, sigma).to_numpy())
+        score=anomaly_scores(scores, column, norm, sigma).to_numpy()
+    )
     summary, videos = evaluate(frame)
     write_csv(videos, output_dir / "per_video.csv", float_format="%.6f")
     print_metrics(summary, videos, title=f"{column}, {norm} per video, smoothing sigma={sigma}")

@@ -34,8 +34,9 @@ def train(cfg: DictConfig) -> float | None:
     speed = TrainSpeed()
     callbacks += [CheckpointMetadata(cfg.model, cfg.data), speed]
     loggers = instantiate_dict(cfg.get("logger"), "logger")
-    trainer: L.Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks,
-                                                 logger=loggers or False)
+    trainer: L.Trainer = hydra.utils.instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False
+    )
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics = _train_metrics(trainer, speed, time.perf_counter() - start)
@@ -52,11 +53,19 @@ def train(cfg: DictConfig) -> float | None:
 
 def _train_metrics(trainer: L.Trainer, speed: TrainSpeed, seconds: float) -> dict[str, Any]:
     metrics: dict[str, Any] = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    metrics.update({"train_minutes": seconds / 60, "epochs": trainer.current_epoch,
-                    "steps": trainer.global_step, "train_samples": speed.samples,
-                    "train_samples_per_s": speed.samples_per_second})
-    console.print(f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps in "
-                  f"{seconds / 60:.1f} min ({speed.samples_per_second:.1f} train samples/s)")
+    metrics.update(
+        {
+            "train_minutes": seconds / 60,
+            "epochs": trainer.current_epoch,
+            "steps": trainer.global_step,
+            "train_samples": speed.samples,
+            "train_samples_per_s": speed.samples_per_second,
+        }
+    )
+    console.print(
+        f"trained {trainer.current_epoch} epochs, {trainer.global_step} steps in "
+        f"{seconds / 60:.1f} min ({speed.samples_per_second:.1f} train samples/s)"
+    )
     return metrics
 
 

@@ -8,5 +8,12 @@ from vad.data.layouts.pixelplay import PixelplayLayout
 from vad.data.layouts.synthetic import SyntheticLayout
 from vad.data.layouts.ucsd import UCSDLayout
 
-__all__ = ["AvenueLayout", "FolderLayout", "FramesLayout", "Layout", "PixelplayLayout",
-           "SyntheticLayout", "UCSDLayout"]
+__all__ = [
+    "AvenueLayout",
+    "FolderLayout",
+    "FramesLayout",
+    "Layout",
+    "PixelplayLayout",
+    "SyntheticLayout",
+    "UCSDLayout",
+]

@@ -17,15 +17,21 @@ class AvenueLayout(Layout):
     """Avenue as distributed; test labels from ``<gt_dir>/<N>_label.mat`` (``volLabel``: a 1xT cell
     of HxW masks, a frame is anomalous if any pixel is set). ``gt_dir=None`` reads no labels."""
 
-    def __init__(self, root: str | Path, train_dir: str = "training_videos",
-                 test_dir: str = "testing_videos",
-                 gt_dir: str | None = "ground_truth_demo/testing_label_mask") -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        train_dir: str = "training_videos",
+        test_dir: str = "testing_videos",
+        gt_dir: str | None = "ground_truth_demo/testing_label_mask",
+    ) -> None:
         super().__init__(root)
         self.train_dir, self.test_dir, self.gt_dir = train_dir, test_dir, gt_dir
 
     def scan(self) -> pd.DataFrame:
-        rows = [video_row("train", p.stem, open_source(p))
-                for p in video_entries(self.require_dir(self.train_dir))]
+        rows = [
+            video_row("train", p.stem, open_source(p))
+            for p in video_entries(self.require_dir(self.train_dir))
+        ]
         for path in video_entries(self.require_dir(self.test_dir)):
             source = open_source(path)
             label_file = self._label_file(path)

@@ -19,8 +19,14 @@ class FolderLayout(Layout):
     ``labels.csv`` is optional; a missing file given with ``require_labels=True`` is an error.
     ``train_dir=None`` makes a test-only dataset (for scoring footage with a trained model)."""
 
-    def __init__(self, root: str | Path, train_dir: str | None = "train", test_dir: str = "test",
-                 labels: str | Path | None = "labels.csv", require_labels: bool = False) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        train_dir: str | None = "train",
+        test_dir: str = "test",
+        labels: str | Path | None = "labels.csv",
+        require_labels: bool = False,
+    ) -> None:
         super().__init__(root)
         self.train_dir, self.test_dir = train_dir, test_dir
         self.labels = self.root / labels if labels else None
@@ -29,8 +35,10 @@ class FolderLayout(Layout):
     def scan(self) -> pd.DataFrame:
         rows = []
         if self.train_dir is not None:
-            rows += [video_row("train", _video_id(p), open_source(p))
-                     for p in video_entries(self.require_dir(self.train_dir))]
+            rows += [
+                video_row("train", _video_id(p), open_source(p))
+                for p in video_entries(self.require_dir(self.train_dir))
+            ]
         if self.require_labels and not (self.labels and self.labels.is_file()):
             raise DataError(f"{self.labels}: labels file not found")
         by_video = read_labels_csv(self.labels) if self.labels and self.labels.is_file() else None

@@ -18,12 +18,18 @@ class FramesLayout(Layout):
     """Frame folders per video; test labels from ``<gt>.mat`` (``gt`` cell of 1-based inclusive
     ``[start; end]`` ranges) or a ``.npy`` of frame labels concatenated over the test videos.
 
-    ``gt=None`` looks for ``<root name>.mat`` then ``<root name>.npy``; ``gt=False`` reads no labels.
+    ``gt=None`` looks for ``<root name>.mat``, then ``<root name>.npy``; ``gt=False`` reads no
+    labels.
     """
 
-    def __init__(self, root: str | Path, train_dir: str = "training/frames",
-                 test_dir: str = "testing/frames", gt: str | bool | None = None,
-                 gt_key: str = "gt") -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        train_dir: str = "training/frames",
+        test_dir: str = "testing/frames",
+        gt: str | bool | None = None,
+        gt_key: str = "gt",
+    ) -> None:
         super().__init__(root)
         self.train_dir, self.test_dir, self.gt, self.gt_key = train_dir, test_dir, gt, gt_key
 
@@ -47,8 +53,9 @@ class FramesLayout(Layout):
         gt = self.gt_file()
         labels = self._test_labels(test, gt) if gt else [None] * len(test)
         rows = [video_row("train", s.path.name, s) for s in train]
-        rows += [video_row("test", s.path.name, s, lab, gt)
-                 for s, lab in zip(test, labels, strict=True)]
+        rows += [
+            video_row("test", s.path.name, s, lab, gt) for s, lab in zip(test, labels, strict=True)
+        ]
         return make_table(rows, self.root)
 
     def _test_labels(self, test: list, gt: Path) -> list[np.ndarray]:
@@ -57,7 +64,11 @@ class FramesLayout(Layout):
             return split_concatenated(read_npy_labels(gt), lengths, gt)
         ranges = read_mat_ranges(gt, self.gt_key)
         if len(ranges) != len(test):
-            raise DataError(f"{gt}: {len(ranges)} ground-truth entries but "
-                            f"{len(test)} test videos in {self.root / self.test_dir}")
-        return [ranges_to_labels(r, n, f"{gt} (video {s.path.name})")
-                for r, n, s in zip(ranges, lengths, test, strict=True)]
+            raise DataError(
+                f"{gt}: {len(ranges)} ground-truth entries but "
+                f"{len(test)} test videos in {self.root / self.test_dir}"
+            )
+        return [
+            ranges_to_labels(r, n, f"{gt} (video {s.path.name})")
+            for r, n, s in zip(ranges, lengths, test, strict=True)
+        ]

@@ -25,5 +25,10 @@ class PixelplayLayout(FolderLayout):
             labels_path = given / labels
             if not labels_path.is_file() and (root / labels).is_file():
                 labels_path = root / labels
-        super().__init__(root, "training_videos", "testing_videos", labels_path,
-                         require_labels=labels is not None)
+        super().__init__(
+            root,
+            "training_videos",
+            "testing_videos",
+            labels_path,
+            require_labels=labels is not None,
+        )

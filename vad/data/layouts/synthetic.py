@@ -16,10 +16,24 @@ from vad.utils.hashing import stable_hash
 class SyntheticLayout(FramesLayout):
     """Generates the dataset under ``root/seed<seed>_<hash>/`` unless a complete copy is there."""
 
-    def __init__(self, root: str | Path, seed: int = 0, n_train: int = 8, n_test: int = 6,
-                 n_frames: int = 120, width: int = 160, height: int = 120) -> None:
-        self.params = {"seed": seed, "n_train": n_train, "n_test": n_test, "n_frames": n_frames,
-                       "width": width, "height": height}
+    def __init__(
+        self,
+        root: str | Path,
+        seed: int = 0,
+        n_train: int = 8,
+        n_test: int = 6,
+        n_frames: int = 120,
+        width: int = 160,
+        height: int = 120,
+    ) -> None:
+        self.params = {
+            "seed": seed,
+            "n_train": n_train,
+            "n_test": n_test,
+            "n_frames": n_frames,
+            "width": width,
+            "height": height,
+        }
         folder = Path(root).expanduser() / f"seed{seed}_{stable_hash(self.params, 8)}"
         super().__init__(folder, gt="synthetic.npy")
 

@@ -18,7 +18,8 @@ class UCSDLayout(Layout):
 
     ``root`` is the ``UCSDpedN`` folder, or the archive root together with ``subset="UCSDped2"``.
     Labels come from ``UCSDpedN.m`` (``gt="m"``), from the ``TestNNN_gt/*.bmp`` pixel masks
-    (``gt="masks"``: a frame is anomalous if any mask pixel is set), or ``gt="auto"``: the ``.m`` file
+    (``gt="masks"``: a frame is anomalous if any mask pixel is set), or ``gt="auto"``: the ``.m``
+    file
     when present, else the masks. ``_gt`` folders are never read as videos.
     """
 
@@ -34,8 +35,10 @@ class UCSDLayout(Layout):
         sources = [open_source(p) for p in test]
         labels, label_file = self._labels(sources)
         rows = [video_row("train", _video_id(p), open_source(p)) for p in train]
-        rows += [video_row("test", _video_id(s.path), s, lab, where)
-                 for s, lab, where in zip(sources, labels, label_file, strict=True)]
+        rows += [
+            video_row("test", _video_id(s.path), s, lab, where)
+            for s, lab, where in zip(sources, labels, label_file, strict=True)
+        ]
         return make_table(rows, self.root)
 
     def _m_file(self) -> Path | None:
@@ -52,10 +55,14 @@ class UCSDLayout(Layout):
         if m_file is not None:
             ranges = read_ucsd_m(m_file)
             if len(ranges) != len(sources):
-                raise DataError(f"{m_file}: {len(ranges)} ground-truth entries but "
-                                f"{len(sources)} test videos in {self.root / 'Test'}")
-            labels = [ranges_to_labels(r, len(s.ids), f"{m_file} (video {s.path.name})")
-                      for r, s in zip(ranges, sources, strict=True)]
+                raise DataError(
+                    f"{m_file}: {len(ranges)} ground-truth entries but "
+                    f"{len(sources)} test videos in {self.root / 'Test'}"
+                )
+            labels = [
+                ranges_to_labels(r, len(s.ids), f"{m_file} (video {s.path.name})")
+                for r, s in zip(ranges, sources, strict=True)
+            ]
             return labels, [m_file] * len(sources)
         return self._mask_labels(sources)
 
@@ -67,15 +74,20 @@ class UCSDLayout(Layout):
                 labels.append(None)
                 where.append(None)
                 continue
-            masks = sorted((p for p in mask_dir.iterdir() if is_frame_file(p)),
-                           key=lambda p: natural_key(p.name))
+            masks = sorted(
+                (p for p in mask_dir.iterdir() if is_frame_file(p)),
+                key=lambda p: natural_key(p.name),
+            )
             if len(masks) != len(source.ids):
-                raise DataError(f"{mask_dir}: {len(masks)} masks but {len(source.ids)} frames "
-                                f"in {source.path}")
+                raise DataError(
+                    f"{mask_dir}: {len(masks)} masks but {len(source.ids)} frames in {source.path}"
+                )
             labels.append(labels_from_masks(masks))
             where.append(mask_dir)
         if all(lab is None for lab in labels):
-            raise DataError(f"{self.root}: no ground truth (neither UCSDpedN.m nor TestNNN_gt masks)")
+            raise DataError(
+                f"{self.root}: no ground truth (neither UCSDpedN.m nor TestNNN_gt masks)"
+            )
         return labels, where
 
 

@@ -15,8 +15,11 @@ class PatchDiscriminator(nn.Module):
         channels = width
         for i in range(1, layers):
             out = width * 2 ** min(i, 3)
-            blocks += [nn.Conv2d(channels, out, 4, 2, 1, bias=False), nn.BatchNorm2d(out),
-                       nn.LeakyReLU(0.2, True)]
+            blocks += [
+                nn.Conv2d(channels, out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.LeakyReLU(0.2, True),
+            ]
             channels = out
         blocks.append(nn.Conv2d(channels, 1, 3, 1, 1))
         self.net = nn.Sequential(*blocks)

@@ -20,13 +20,25 @@ class UNetModule(VADModule):
     and is not used.
     """
 
-    def __init__(self, image_size: Sequence[int], channels: int, optimizer: Callable,
-                 history: int = 4, base_width: int = 32, depth: int = 3,
-                 loss: dict[str, float] | None = None, **base: Any) -> None:
+    def __init__(
+        self,
+        image_size: Sequence[int],
+        channels: int,
+        optimizer: Callable,
+        history: int = 4,
+        base_width: int = 32,
+        depth: int = 3,
+        loss: dict[str, float] | None = None,
+        **base: Any,
+    ) -> None:
         super().__init__(image_size, channels, optimizer, **base)
         self.history = int(history)
-        self.loss_weights = {"intensity": 1.0, "gradient": 1.0, "gradient_alpha": 1.0,
-                             **(loss or {})}
+        self.loss_weights = {
+            "intensity": 1.0,
+            "gradient": 1.0,
+            "gradient_alpha": 1.0,
+            **(loss or {}),
+        }
         self.net = UNet(self.history * channels, channels, base_width, depth)
 
     @property
@@ -40,7 +52,9 @@ class UNetModule(VADModule):
 
     def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
         w = self.loss_weights
-        parts = {"intensity": intensity_loss(out.pred, out.target),
-                 "gradient": gradient_loss(out.pred, out.target, w["gradient_alpha"])}
+        parts = {
+            "intensity": intensity_loss(out.pred, out.target),
+            "gradient": gradient_loss(out.pred, out.target, w["gradient_alpha"]),
+        }
         parts["loss"] = w["intensity"] * parts["intensity"] + w["gradient"] * parts["gradient"]
         return parts

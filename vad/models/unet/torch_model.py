@@ -12,9 +12,12 @@ def double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     """Two 3x3 conv + BatchNorm + ReLU layers."""
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
         nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
 
 
 class UNet(nn.Module):
@@ -24,17 +27,21 @@ class UNet(nn.Module):
     of ``2**depth`` are padded (replicate) and the output is cropped back.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, base_width: int = 32,
-                 depth: int = 3) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, base_width: int = 32, depth: int = 3
+    ) -> None:
         super().__init__()
         widths = [base_width * 2**i for i in range(depth + 1)]
         self.depth = depth
         self.stem = double_conv(in_channels, widths[0])
         self.down = nn.ModuleList(double_conv(widths[i], widths[i + 1]) for i in range(depth))
-        self.up = nn.ModuleList(nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2)
-                                for i in reversed(range(depth)))
-        self.merge = nn.ModuleList(double_conv(2 * widths[i], widths[i])
-                                   for i in reversed(range(depth)))
+        self.up = nn.ModuleList(
+            nn.ConvTranspose2d(widths[i + 1], widths[i], 2, stride=2)
+            for i in reversed(range(depth))
+        )
+        self.merge = nn.ModuleList(
+            double_conv(2 * widths[i], widths[i]) for i in reversed(range(depth))
+        )
         self.head = nn.Conv2d(widths[0], out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
