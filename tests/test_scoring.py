@@ -6,15 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy.ndimage import gaussian_filter1d, median_filter
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from vad.data.cache import CachedVideo
 from vad.errors import ScoreFileError
+from vad.scoring.alignment import check_alignment
 from vad.scoring.assemble import assemble_scores
-from vad.scoring.frame_scores import anomaly_score, frame_errors
+from vad.scoring.frame_scores import anomaly_score, frame_errors, patch_max
 from vad.scoring.metrics import average_precision, evaluate, roc_auc
 from vad.scoring.normalization import normalize
-from vad.scoring.smoothing import gaussian_smooth, smooth
+from vad.scoring.pipeline import anomaly_scores
+from vad.scoring.smoothing import gaussian_smooth, median_smooth, smooth
 
 
 def test_frame_errors_values() -> None:
@@ -125,3 +128,82 @@ def test_evaluate_macro_skips_one_class_videos() -> None:
     assert summary["macro_auc"] == 1.0 and summary["macro_videos"] == 1
     assert np.isnan(videos.set_index("video").loc["b", "auc"])
     assert summary["micro_auc"] == pytest.approx(roc_auc_score(frame["label"], frame["score"]))
+
+
+def test_patch_max_k_is_configurable() -> None:
+    errors = torch.zeros(1, 1, 8, 8)
+    errors[0, 0, 0, 0] = 1.0  # one bad pixel
+    assert patch_max(errors, 1) == 1.0
+    assert patch_max(errors, 2) == pytest.approx(1 / 4)
+    assert patch_max(errors, 4) == pytest.approx(1 / 16)
+    assert patch_max(errors, 100) == pytest.approx(1 / 64)  # clipped to the frame
+    with pytest.raises(ValueError):
+        patch_max(errors, 0)
+
+
+def test_smoothing_matches_scipy_inside_a_run() -> None:
+    rng = np.random.default_rng(0)
+    values, ids = rng.normal(size=120), np.arange(120)
+    gauss = gaussian_smooth(values, ids, 3.0)
+    assert gauss[12:-12] == pytest.approx(gaussian_filter1d(values, 3.0, truncate=4.0)[12:-12])
+    median = median_smooth(values, ids, 5)
+    assert median[2:-2] == pytest.approx(median_filter(values, 5)[2:-2])
+
+
+def test_median_is_gap_aware_and_stays_within_videos() -> None:
+    # ids 0..4 then 10..14: the spike at id 4 has no neighbour beyond the gap
+    values = np.array([0.0, 0.0, 0.0, 0.0, 9.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    ids = np.array([0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
+    out = median_smooth(values, ids, 3)
+    assert out.tolist() == [0, 0, 0, 0, 4.5, 5, 5, 5, 5, 5]  # id 4: median of {0, 9}
+    videos = pd.Series(["a"] * 5 + ["b"] * 5)
+    frames = pd.Series([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])  # b continues a's ids, still separate
+    both = smooth(pd.Series(values), videos, frames, sigma=0.0, median=3)
+    assert both.tolist() == [0, 0, 0, 0, 4.5, 5, 5, 5, 5, 5]
+    assert median_smooth(values, ids, 1).tolist() == values.tolist()  # window 1: off
+
+
+def test_smoothing_follows_frame_ids_not_row_order() -> None:
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"video": ["a"] * 30, "frame": np.arange(30), "mse": rng.random(30)})
+    shuffled = table.sample(frac=1, random_state=0)
+    out = anomaly_scores(shuffled, "mse", "none", sigma=2.0, median=3)
+    expected = anomaly_scores(table, "mse", "none", sigma=2.0, median=3)
+    assert out.sort_index().tolist() == pytest.approx(expected.tolist())
+
+
+def test_pipeline_normalises_then_smooths() -> None:
+    table = pd.DataFrame({"video": ["a"] * 5, "frame": range(5), "mse": [0, 0, 10, 0, 0.0]})
+    out = anomaly_scores(table, "mse", "minmax", sigma=1.0)
+    expected = gaussian_smooth(np.array([0, 0, 1, 0, 0.0]), np.arange(5), 1.0)
+    assert out.tolist() == pytest.approx(expected.tolist())
+
+
+def _layout(videos: dict[str, list[int]], labels: dict[str, list[int]] | None = None):
+    labels = labels or {}
+    return pd.DataFrame(
+        {
+            "video": list(videos),
+            "frame_ids": [np.asarray(ids) for ids in videos.values()],
+            "labels": [
+                np.asarray(labels[v], dtype=np.uint8) if v in labels else None for v in videos
+            ],
+        }
+    )
+
+
+def test_alignment_check_names_the_video() -> None:
+    scores = pd.DataFrame(
+        {"video": ["01"] * 3 + ["02"] * 2, "frame": [0, 1, 2, 5, 6], "label": [0, 1, 1, 0, 0]}
+    )
+    check_alignment(scores, _layout({"01": [0, 1, 2], "02": [5, 6]}, {"01": [0, 1, 1]}))
+    with pytest.raises(ScoreFileError, match=r"video '02' has 2 scored frames .* reports 3"):
+        check_alignment(scores, _layout({"01": [0, 1, 2], "02": [5, 6, 7]}))
+    with pytest.raises(ScoreFileError, match=r"video '02'.*unexpected ids \[6\]"):
+        check_alignment(scores, _layout({"01": [0, 1, 2], "02": [5, 7]}))
+    with pytest.raises(ScoreFileError, match=r"video\(s\) \['02'\] are not in"):
+        check_alignment(scores, _layout({"01": [0, 1, 2]}))
+    with pytest.raises(ScoreFileError, match="video '03' has 0 scored frames"):
+        check_alignment(scores, _layout({"01": [0, 1, 2], "02": [5, 6], "03": [0]}))
+    with pytest.raises(ScoreFileError, match=r"video '01': labels of 1 frames differ"):
+        check_alignment(scores, _layout({"01": [0, 1, 2], "02": [5, 6]}, {"01": [0, 0, 1]}))

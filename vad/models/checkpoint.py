@@ -2,6 +2,8 @@
 
 ``load_model`` rebuilds the module from the stored config, so ``predict.py ckpt_path=...`` needs no
 model config, and a checkpoint used with the wrong model or input size fails with a clear error.
+Score statistics of the held-out validation videos (``store_score_stats``) travel in the same
+metadata and come back as ``model.score_stats``.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from vad.errors import CheckpointError
+from vad.io.atomic import atomic_path
 from vad.models.base import VADModule
 
 META_KEY = "vad"
+#: statistics of the score columns on held-out normal videos (``vad.scoring.train_stats``)
+STATS_KEY = "score_stats"
 
 
 class CheckpointMetadata(Callback):
@@ -72,7 +77,20 @@ def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
         raise CheckpointError(
             f"{resolve_checkpoint(path)}: weights do not fit {target} ({reason})"
         ) from exc
+    model.score_stats = meta.get(STATS_KEY)
     return model.eval(), meta
+
+
+def store_score_stats(path: str | Path, stats: dict[str, Any]) -> Path:
+    """Write score statistics into a checkpoint's metadata (atomic rewrite of the file)."""
+    path = resolve_checkpoint(path)
+    checkpoint = read_checkpoint(path)
+    checkpoint[META_KEY][STATS_KEY] = stats
+    mode = path.stat().st_mode & 0o777
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+        tmp.chmod(mode)  # keep the file's permissions
+    return path
 
 
 def check_compatible(meta: dict[str, Any], data: DictConfig | dict, path: str | Path) -> None:

@@ -9,17 +9,24 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vad.errors import CheckpointError
+from vad.models.base import VADModule
 from vad.models.checkpoint import check_compatible, load_model, resolve_checkpoint
-from vad.tasks.instantiate import instantiate_datamodule
+from vad.scoring.options import ScoringOptions
+from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
 from vad.tasks.report import console, print_config_tree
-from vad.tasks.score import score_videos
+from vad.tasks.score import fit_and_store_score_stats, score_videos, train_stats_mode
 
 log = logging.getLogger(__name__)
 
 
 def predict(cfg: DictConfig) -> float | None:
-    """Write ``scores.csv`` (and metrics) for the test videos of ``cfg.data`` or, when no data
-    config is given, of the dataset the checkpoint was trained on."""
+    """Write ``scores.csv`` (and metrics, report) for the test videos of ``cfg.data`` or, when no
+    data config is given, of the dataset the checkpoint was trained on.
+
+    Train-statistics normalisations use the statistics stored in the checkpoint; when it has none
+    (``scoring.train_stats=auto``) or on request (``refit``) they are computed on the held-out
+    validation videos of the checkpoint's own dataset and stored in the checkpoint.
+    """
     output_dir = Path(cfg.paths.output_dir)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("ckpt_path") is None:
@@ -33,6 +40,24 @@ def predict(cfg: DictConfig) -> float | None:
             data.eval_batch_size = cfg.batch_size
     console.print(f"model {meta['model']['_target_']} from {ckpt}")
     datamodule = instantiate_datamodule(data, cfg.get("preprocess"))
-    metrics: dict[str, Any] = score_videos(model, datamodule, cfg.trainer, output_dir, cfg.scoring)
+    _ensure_score_stats(cfg, model, meta, ckpt, datamodule)
+    loggers = instantiate_dict(cfg.get("logger"), "logger")
+    metrics: dict[str, Any] = score_videos(
+        model, datamodule, cfg.trainer, output_dir, cfg.scoring, loggers
+    )
     value = metrics.get(cfg.get("optimized_metric") or "")
     return float(value) if value is not None else None
+
+
+def _ensure_score_stats(
+    cfg: DictConfig, model: VADModule, meta: dict, ckpt: Path, datamodule: Any
+) -> None:
+    """Fit the training statistics when asked to, or when the normalisation needs them and the
+    checkpoint has none. They always come from the checkpoint's own training data."""
+    mode = train_stats_mode(cfg.scoring)
+    needed = ScoringOptions.from_config(cfg.scoring).needs_train_stats
+    if mode == "refit" or (mode == "auto" and needed and model.score_stats is None):
+        own = datamodule
+        if cfg.get("data") is not None:
+            own = instantiate_datamodule(OmegaConf.create(meta["data"]), cfg.get("preprocess"))
+        fit_and_store_score_stats(model, ckpt, own, cfg.trainer, cfg.paths.output_dir, cfg.scoring)

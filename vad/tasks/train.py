@@ -15,7 +15,7 @@ from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
 from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
 from vad.tasks.report import console, print_config_tree
-from vad.tasks.score import score_videos
+from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,14 @@ def train(cfg: DictConfig) -> float | None:
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics = _train_metrics(trainer, speed, time.perf_counter() - start)
+    if trainer.global_rank == 0 and trainer.checkpoint_callback is not None:
+        saved = _best_checkpoint(trainer)
+        fit_stats_after_training(saved, datamodule, cfg.trainer, output_dir, cfg.scoring)
     if cfg.get("test") and trainer.global_rank == 0:
         best = _best_checkpoint(trainer)
         console.print(f"scoring the test videos with {best}")
         trained, _ = load_model(best)
-        test = score_videos(trained, datamodule, cfg.trainer, output_dir, cfg.scoring)
+        test = score_videos(trained, datamodule, cfg.trainer, output_dir, cfg.scoring, loggers)
         metrics.update({f"test/{k}": v for k, v in test.items() if not isinstance(v, dict)})
     write_json(metrics, output_dir / "train_metrics.json")
     value = metrics.get(cfg.get("optimized_metric") or "")

@@ -1,0 +1,171 @@
+"""The k most anomalous frames: the frame, the model's prediction/reconstruction of it and the
+squared-error heatmap, side by side.
+
+The model is re-run on the clips that contain each chosen frame; the clip whose scored position
+(``Prediction.positions``) is that frame provides the prediction. This works for every model that
+follows ``forward(batch) -> Prediction(pred, target, positions)``: single-frame predictors return
+(B, C, H, W) tensors, multi-frame reconstructions (B, T, C, H, W) with one position per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import default_collate
+
+from vad.data.cache import CachedVideo
+from vad.data.clips import ClipDataset
+from vad.scoring.frame_scores import error_map
+from vad.visualization.figures import new_figure, safe_name, save_png
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Example:
+    """One rendered frame: where it is, its score, and the images."""
+
+    video: str
+    frame: int
+    score: float
+    label: int | None
+    image: np.ndarray  # the cached frame, (H, W, C) uint8
+    prediction: np.ndarray  # (H, W, C) in [0, 1]
+    error: np.ndarray  # (H, W) squared error in [0, 1] scale
+    path: Path | None = None
+
+
+def top_frames(frame: pd.DataFrame, k: int, min_gap: int = 10) -> pd.DataFrame:
+    """The ``k`` highest-scoring frames that a clip scored (``filled`` frames are skipped), at least
+    ``min_gap`` frame ids apart within a video so that one event does not fill the list."""
+    candidates = frame[frame["filled"] == 0] if "filled" in frame.columns else frame
+    order = candidates.sort_values("score", ascending=False, kind="stable")
+    chosen: list[int] = []
+    taken: dict[str, list[int]] = {}
+    for index, row in zip(order.index, order.itertuples(index=False), strict=True):
+        near = taken.setdefault(str(row.video), [])
+        if all(abs(int(row.frame) - f) >= min_gap for f in near):
+            chosen.append(index)
+            near.append(int(row.frame))
+            if len(chosen) == k:
+                break
+    return frame.loc[chosen].reset_index(drop=True)
+
+
+@torch.no_grad()
+def predict_frame(model: torch.nn.Module, video: CachedVideo, frame_id: int) -> tuple | None:
+    """(prediction, target) images (C, H, W) in [-1, 1] for ``frame_id``, or None when no clip of
+    ``video`` scores that frame."""
+    length = int(model.clip_length)
+    dataset = ClipDataset([video], length, 1, getattr(model, "modalities", ("frames",)))
+    position = int(np.searchsorted(video.frame_ids, frame_id))
+    starts = dataset.index[:, 1]
+    candidates = np.flatnonzero((starts <= position) & (starts > position - length))
+    if not len(candidates):
+        return None
+    device = next(model.parameters()).device
+    batch = default_collate([dataset[int(i)] for i in candidates])
+    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+    batch = model.on_after_batch_transfer(batch, 0)
+    was_training = model.training
+    model.eval()
+    out = model(batch)
+    model.train(was_training)
+    for j, clip_position in enumerate(out.positions):
+        hits = torch.nonzero(batch["frame_ids"][:, clip_position] == frame_id).flatten()
+        if len(hits):
+            b = int(hits[0])
+            pred = out.pred[b] if out.pred.ndim == 4 else out.pred[b, j]
+            target = out.target[b] if out.target.ndim == 4 else out.target[b, j]
+            return pred.float().cpu(), target.float().cpu()
+    return None
+
+
+def collect_examples(
+    model: torch.nn.Module, videos: Sequence[CachedVideo], picks: pd.DataFrame
+) -> list[Example]:
+    """Run ``model`` for every picked (video, frame); frames it cannot re-score are skipped."""
+    by_name = {v.video: v for v in videos}
+    examples = []
+    for row in picks.itertuples(index=False):
+        video, frame_id = by_name.get(str(row.video)), int(row.frame)
+        found = predict_frame(model, video, frame_id) if video is not None else None
+        if found is None:
+            log.warning("no clip scores video %s frame %d; not shown", row.video, frame_id)
+            continue
+        pred, target = found
+        position = int(np.searchsorted(video.frame_ids, frame_id))
+        label = int(row.label) if "label" in picks.columns else None
+        examples.append(
+            Example(
+                str(row.video),
+                frame_id,
+                float(row.score),
+                label,
+                np.asarray(video.frames[position]),
+                _to_image(pred),
+                error_map(pred[None], target[None])[0, 0].numpy(),
+            )
+        )
+    return examples
+
+
+def _to_image(x: torch.Tensor) -> np.ndarray:
+    """(C, H, W) in [-1, 1] -> (H, W, C) in [0, 1]; other channel counts shown as their mean."""
+    image = ((x.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
+    return image if image.shape[-1] in (1, 3) else image.mean(axis=-1, keepdims=True)
+
+
+def _show(ax, image: np.ndarray, title: str, **kwargs):
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+        kwargs.setdefault("cmap", "gray")
+    shown = ax.imshow(image, interpolation="nearest", **kwargs)
+    ax.set_title(title, fontsize=8)
+    ax.set_axis_off()
+    return shown
+
+
+def _draw_row(figure, axes, example: Example) -> None:
+    truth = "" if example.label is None else (", anomalous" if example.label else ", normal")
+    gray = {"vmin": 0, "vmax": 255} if example.image.dtype == np.uint8 else {}
+    _show(axes[0], example.image, f"video {example.video} frame {example.frame}{truth}", **gray)
+    _show(axes[1], example.prediction, "predicted / reconstructed", vmin=0, vmax=1)
+    title = f"squared error (score {example.score:.3g})"
+    vmax = float(example.error.max()) or 1.0
+    heat = _show(axes[2], example.error, title, cmap="inferno", vmin=0, vmax=vmax)
+    colorbar = figure.colorbar(heat, ax=axes[2], fraction=0.046, pad=0.02)
+    colorbar.ax.tick_params(labelsize=6)
+
+
+def write_examples(
+    examples: Sequence[Example], out_dir: str | Path
+) -> tuple[list[Path], Path | None]:
+    """One PNG per example and a grid of all of them (``top_frames.png`` next to ``out_dir``).
+
+    Each heatmap spans 0 .. its own largest error (colour bar beside it), so that the structure
+    of every error map is visible; the frames' scores compare them.
+    """
+    if not examples:
+        return [], None
+    out_dir = Path(out_dir)
+    paths = []
+    for rank, example in enumerate(examples, start=1):
+        figure = new_figure(7.5, 2.8)
+        _draw_row(figure, figure.subplots(1, 3), example)
+        name = f"{rank:02d}_video{safe_name(example.video)}_frame{example.frame}.png"
+        example.path = save_png(figure, out_dir / name)
+        paths.append(example.path)
+    figure = new_figure(7.5, 2.6 * len(examples))
+    for axes, example in zip(
+        figure.subplots(len(examples), 3, squeeze=False), examples, strict=True
+    ):
+        _draw_row(figure, axes, example)
+    grid = save_png(figure, out_dir.parent / "top_frames.png")
+    return paths, grid
