@@ -98,6 +98,11 @@ class FrameCache:
         with ThreadPoolExecutor(self.workers) as pool:  # OpenCV decoding releases the GIL
             return list(pool.map(self.load, rows))
 
+    def fit_stages(self, train: pd.DataFrame) -> None:
+        """Let the stages learn from the training videos (a video table) before any is cached."""
+        for stage in self.stages:
+            stage.fit(train, self.cache_dir, self.channels)
+
     def load(self, row: pd.Series) -> CachedVideo:
         folder = self.cache_dir / self.key(row)
         video = self._open(folder, row)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import pandas as pd
@@ -34,6 +35,8 @@ class VideoDataModule(L.LightningDataModule):
             or a list of their ids; 0 disables validation.
         stages: preprocessing stages run when the cache is built.
         train_stride / eval_stride: step between consecutive clip starts.
+        flow: settings of the ``flow`` modality (``vad.data.flow``), built for models that ask
+            for it; a changed setting rebuilds the stored flow.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class VideoDataModule(L.LightningDataModule):
         stages: Sequence[FrameStage] = (),
         pin_memory: bool = False,
         cache_workers: int = 2,
+        flow: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.layout = layout if isinstance(layout, Layout) else layout(root=root)
@@ -63,6 +67,7 @@ class VideoDataModule(L.LightningDataModule):
         self.modalities: tuple[str, ...] = ("frames",)
         self._table: pd.DataFrame | None = None
         self._videos: dict[str, list[CachedVideo]] = {}
+        self.modality_settings = {"flow": modality_registry.check_settings("flow", flow)}
 
     def configure_clips(self, length: int, modalities: Sequence[str] = ("frames",)) -> None:
         """Set the clip length and modalities a model needs (called before fit/predict)."""
@@ -108,10 +113,11 @@ class VideoDataModule(L.LightningDataModule):
         """Cached videos of a split (built on first use)."""
         if split not in self._videos:
             table = self.split_table(split)
+            self.cache.fit_stages(self.table[self.table["split"] == "train"])
             videos = self.cache.load_all(table) if len(table) else []
             for video in videos:
                 for name in self.modalities:
-                    modality_registry.ensure(video, name)
+                    modality_registry.ensure(video, name, self.modality_settings.get(name))
             self._videos[split] = videos
         return self._videos[split]
 
