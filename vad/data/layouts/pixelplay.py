@@ -22,9 +22,9 @@ class PixelplayLayout(FolderLayout):
             root = root / "Dataset"
         labels_path = None
         if labels:  # relative to the root as given, else to the Dataset folder
-            labels_path = given / labels
+            labels_path = (given / labels).absolute()
             if not labels_path.is_file() and (root / labels).is_file():
-                labels_path = root / labels
+                labels_path = (root / labels).absolute()
         super().__init__(
             root,
             "training_videos",
