@@ -30,3 +30,57 @@ def lsgan_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
 def lsgan_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Least-squares GAN loss of the discriminator: D(real) -> 1, D(fake) -> 0."""
     return (torch.mean((real_logits - 1) ** 2) + torch.mean(fake_logits**2)) / 2
+
+
+def temporal_noise_level(frames: torch.Tensor) -> torch.Tensor:
+    """Robust per-clip noise level of frames (B, T, C, H, W), T >= 2 -> (B,).
+
+    Background noise (sensor noise, flicker, compression) makes static pixels fluctuate between
+    consecutive frames; with a static camera, moving objects cover a minority of pixels. The
+    median absolute temporal difference, scaled to a Gaussian standard deviation (x 1.4826) and
+    divided by sqrt(2) (the difference of two noisy frames has twice the variance), estimates the
+    per-frame noise sigma.
+    """
+    if frames.ndim != 5 or frames.shape[1] < 2:
+        raise ValueError(f"need clips (B, T>=2, C, H, W), got shape {tuple(frames.shape)}")
+    diff = (frames[:, 1:].float() - frames[:, :-1].float()).abs().flatten(1)
+    return 1.4826 * diff.median(dim=1).values / 2**0.5
+
+
+def _per_sample(value: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
+    """A float or a (B,) tensor as float32 broadcastable against ``like`` (B, ...)."""
+    value = torch.as_tensor(value, dtype=torch.float32, device=like.device)
+    return value.view(-1, *([1] * (like.ndim - 1))) if value.ndim == 1 else value
+
+
+def noise_tolerant_loss(
+    pred: torch.Tensor, target: torch.Tensor, tolerance: torch.Tensor | float
+) -> torch.Tensor:
+    """Squared error beyond a tolerance band: ``mean(max(|pred - target| - tolerance, 0)^2)``.
+
+    Residuals within ``tolerance`` (e.g. a multiple of the noise level, per sample: shape (B,) or
+    a float) cost nothing, so unpredictable background noise gives no gradient; larger errors
+    (objects the model mispredicts) are penalised like an L2 loss shifted by the band. With
+    tolerance 0 this is ``intensity_loss``.
+    """
+    excess = ((pred.float() - target.float()).abs() - _per_sample(tolerance, pred)).clamp_min(0)
+    return torch.mean(excess**2)
+
+
+def noise_tolerant_gradient_loss(
+    pred: torch.Tensor, target: torch.Tensor, tolerance: torch.Tensor | float, alpha: float = 1.0
+) -> torch.Tensor:
+    """``gradient_loss`` with a tolerance band on the gradient differences.
+
+    The difference of two neighbouring pixels carries sqrt(2) x their noise, so differences of
+    image-gradient magnitudes within ``sqrt(2) * tolerance`` cost nothing. Noise in the target
+    inflates ``|grad target|`` everywhere, so the plain loss rewards predictions that grow
+    texture; the band weakens that pull. With tolerance 0 this is ``gradient_loss``.
+    """
+    band = 2**0.5 * _per_sample(tolerance, pred)
+    pdx, pdy = image_gradients(pred.float())
+    tdx, tdy = image_gradients(target.float())
+    return sum(
+        torch.mean(((p - t).abs() - band).clamp_min(0) ** alpha)
+        for p, t in ((pdx, tdx), (pdy, tdy))
+    )
