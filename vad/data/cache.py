@@ -203,15 +203,19 @@ class FrameCache:
         return stream
 
     def _resize(self, image: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        if (h, w) != (self.height, self.width):
-            shrink = h * w > self.height * self.width
-            image = cv2.resize(
-                image,
-                (self.width, self.height),
-                interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
-            )
-        return image.reshape(self.height, self.width, self.channels)
+        return resize_frame(image, self.height, self.width, self.channels)
+
+
+def resize_frame(image: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
+    """A decoded frame as stored in the cache: (height, width, channels) uint8 (area filter when
+    shrinking, bilinear when enlarging)."""
+    h, w = image.shape[:2]
+    if (h, w) != (height, width):
+        shrink = h * w > height * width
+        image = cv2.resize(
+            image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        )
+    return image.reshape(height, width, channels)
 
 
 def _size(image_size: Sequence[int] | int) -> tuple[int, int]:

@@ -12,16 +12,19 @@ from vad.errors import CheckpointError
 from vad.models.base import VADModule
 from vad.models.checkpoint import check_compatible, load_model, resolve_checkpoint
 from vad.scoring.options import ScoringOptions
-from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
+from vad.tasks.infer import infer
+from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_and_store_score_stats, score_videos, train_stats_mode
+from vad.tasks.tracking import log_test_results, run_loggers
 
 log = logging.getLogger(__name__)
 
 
 def predict(cfg: DictConfig) -> float | None:
     """Write ``scores.csv`` (and metrics, report) for the test videos of ``cfg.data`` or, when no
-    data config is given, of the dataset the checkpoint was trained on.
+    data config is given, of the dataset the checkpoint was trained on; with ``cfg.source`` (a
+    video file, a folder of frames or of videos) stream that footage instead (``vad.tasks.infer``).
 
     Train-statistics normalisations use the statistics stored in the checkpoint; when it has none
     (``scoring.train_stats=auto``) or on request (``refit``) they are computed on the held-out
@@ -31,6 +34,14 @@ def predict(cfg: DictConfig) -> float | None:
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("ckpt_path") is None:
         raise CheckpointError("predict needs ckpt_path=<checkpoint or training run folder>")
+    with run_loggers(cfg) as loggers:
+        if cfg.get("source"):
+            infer(cfg, loggers)
+            return None
+        return _predict_dataset(cfg, output_dir, loggers)
+
+
+def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> float | None:
     ckpt = resolve_checkpoint(cfg.ckpt_path)
     model, meta = load_model(ckpt)
     data = cfg.get("data") or OmegaConf.create(meta["data"])
@@ -41,10 +52,10 @@ def predict(cfg: DictConfig) -> float | None:
     console.print(f"model {meta['model']['_target_']} from {ckpt}")
     datamodule = instantiate_datamodule(data, cfg.get("preprocess"))
     _ensure_score_stats(cfg, model, meta, ckpt, datamodule)
-    loggers = instantiate_dict(cfg.get("logger"), "logger")
     metrics: dict[str, Any] = score_videos(
         model, datamodule, cfg.trainer, output_dir, cfg.scoring, loggers
     )
+    log_test_results(loggers, metrics, output_dir)
     value = metrics.get(cfg.get("optimized_metric") or "")
     return float(value) if value is not None else None
 

@@ -1,0 +1,5 @@
+"""Lightning callbacks of training runs."""
+
+from vad.callbacks.sample_images import SamplePredictions
+
+__all__ = ["SamplePredictions"]

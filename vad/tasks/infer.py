@@ -1,0 +1,285 @@
+"""Inference on any footage: ``predict.py source=<video file | frame folder | video folder>``.
+
+Every frame is scored with the checkpoint's model as it is decoded (``vad.tasks.stream``), so
+memory stays bounded for hour-long videos; no frame cache is built. Writes ``scores.csv`` (the raw
+columns, ``filled``, the online ``score`` and ``alarm``), ``score_curve.png`` with one curve per
+video under ``curves/``, ``annotated/<video>.mp4`` (error heatmap and score bar, red over the
+threshold) and ``infer.json`` (frames, alarms, throughput).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from vad.data.cache import resize_frame
+from vad.errors import CheckpointError, DataError
+from vad.io.atomic import write_json
+from vad.io.scores import write_scores
+from vad.models.base import VADModule
+from vad.models.checkpoint import load_model, resolve_checkpoint
+from vad.preprocessing.base import Frame, FrameStage
+from vad.scoring.assemble import assemble_scores
+from vad.scoring.options import ScoringOptions
+from vad.tasks.alarm import AlarmScore
+from vad.tasks.annotate import StreamAnnotator
+from vad.tasks.instantiate import instantiate_datamodule
+from vad.tasks.report import console
+from vad.tasks.score import fit_and_store_score_stats, train_stats_mode
+from vad.tasks.sources import StreamSource, list_sources
+from vad.tasks.stream import StreamScorer, plain_video
+from vad.tasks.tracking import log_run_results
+from vad.visualization.curves import draw_video, write_curve_grid
+from vad.visualization.figures import new_figure, safe_name, save_png
+
+log = logging.getLogger(__name__)
+DEFAULT_FPS = 25.0
+
+
+@dataclass(frozen=True)
+class InferSettings:
+    """``conf/predict.yaml`` ``infer`` block."""
+
+    annotate: bool = True
+    threshold: float | None = None
+    threshold_quantile: float = 0.999
+    fps: float | None = None
+    video_format: str = "mp4"
+    heatmap_alpha: float = 0.6
+    heatmap_scale: float | None = None
+    device: str = "auto"
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> InferSettings:
+        given = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+        return cls(**(given or {}))
+
+    def torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+@dataclass
+class StreamContext:
+    """What every video of a run is scored with."""
+
+    model: VADModule
+    alarm: AlarmScore
+    settings: InferSettings
+    stages: Sequence[FrameStage]
+    data: Mapping[str, Any]
+    batch_size: int
+    aggregate: str
+    output_dir: Path
+
+
+def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
+    """Score ``cfg.source`` with ``cfg.ckpt_path``; returns the run summary (``infer.json``)."""
+    output_dir = Path(cfg.paths.output_dir)
+    settings = InferSettings.from_config(cfg.get("infer"))
+    sources = list_sources(cfg.source)
+    ckpt = resolve_checkpoint(cfg.ckpt_path)
+    model, meta = load_model(ckpt)
+    if cfg.scoring.get("patch_size") is not None:
+        model.patch_size = int(cfg.scoring.patch_size)
+    options = ScoringOptions.from_config(cfg.scoring)
+    _ensure_stats(cfg, model, meta, ckpt, settings, options)
+    model.to(settings.torch_device()).eval()
+    alarm = AlarmScore.build(
+        options, model.score_stats, settings.threshold, settings.threshold_quantile, ckpt
+    )
+    data = meta["data"]
+    context = StreamContext(
+        model,
+        alarm,
+        settings,
+        _fitted_stages(cfg, data),
+        data,
+        int(cfg.get("batch_size") or data.get("eval_batch_size") or data.get("batch_size", 8)),
+        str(cfg.scoring.get("aggregate", "mean")),
+        output_dir,
+    )
+    console.print(f"model {meta['model']['_target_']} from {ckpt}; alarm: {alarm.describe()}")
+    start = time.perf_counter()
+    per_video = [score_stream(source, context) for source in sources]
+    seconds = time.perf_counter() - start
+    scores = _final_scores(model, alarm, per_video)
+    write_scores(scores, output_dir / "scores.csv")
+    figures = _write_curves(scores, alarm.threshold, output_dir)
+    summary = _summary(scores, sources, alarm, seconds, context)
+    write_json(summary, output_dir / "infer.json")
+    console.print(
+        f"scored {summary['frames']} frames of {len(sources)} video(s) in {seconds:.1f} s "
+        f"({summary['frames_per_s']:.1f} frames/s) -> {output_dir / 'scores.csv'}"
+    )
+    log_run_results(loggers, summary, figures)
+    return summary
+
+
+def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
+    """The assembled scores of one video; its annotated copy is written on the way."""
+    height, width = _size(ctx.data["image_size"])
+    channels = int(ctx.data["channels"])
+    scorer = StreamScorer(
+        ctx.model,
+        source.video,
+        ctx.batch_size,
+        int(ctx.data.get("eval_stride", 1)),
+        ctx.aggregate,
+        ctx.data.get("flow"),
+    )
+    source_ids: list[int] = []
+    notes: dict[int, dict] = {}
+    annotator = StreamAnnotator(
+        _annotated_path(ctx, source.video),
+        ctx.settings.fps or source.fps or DEFAULT_FPS,
+        ctx.alarm,
+        ctx.model.finalize_scores,
+        ctx.settings.heatmap_alpha,
+        ctx.settings.heatmap_scale,
+    )
+    with annotator:
+        for frame in _staged(source, channels, ctx.stages, source_ids, annotator.source_ids):
+            if frame.info:
+                notes[frame.id] = frame.info
+            small = resize_frame(frame.image, height, width, channels)
+            done = scorer.push(frame.id, small, frame.image)
+            annotator.write(done, scorer.last_chunk)
+        annotator.write(scorer.finish(), scorer.last_chunk)
+    if not scorer.chunks:
+        raw = pd.DataFrame(columns=["video", "frame"])
+    else:
+        raw = pd.concat(scorer.chunks, ignore_index=True)
+    info = pd.DataFrame.from_dict(notes, orient="index").reindex(source_ids)
+    video = plain_video(source.video, str(source.path), source_ids, info)
+    return assemble_scores(raw, [video], ctx.aggregate)
+
+
+def _staged(
+    source: StreamSource,
+    channels: int,
+    stages: Sequence[FrameStage],
+    source_ids: list[int],
+    id_set: set[int],
+) -> Iterator[Frame]:
+    def decoded() -> Iterator[Frame]:
+        for frame_id, image in source.frames(channels):
+            source_ids.append(int(frame_id))
+            id_set.add(int(frame_id))
+            yield Frame(int(frame_id), image)
+
+    stream: Iterator[Frame] = decoded()
+    for stage in stages:
+        if stage.applies_to("test"):
+            stream = stage(stream, source.video)
+    return stream
+
+
+def _final_scores(
+    model: VADModule, alarm: AlarmScore, per_video: list[pd.DataFrame]
+) -> pd.DataFrame:
+    scores = model.finalize_scores(pd.concat(per_video, ignore_index=True))
+    scores["score"] = alarm.scores(scores)
+    scores["alarm"] = (scores["score"] > alarm.threshold).astype("uint8")
+    return scores
+
+
+def _write_curves(scores: pd.DataFrame, threshold: float, output_dir: Path) -> dict[str, Path]:
+    """``curves/<video>.png`` with the threshold line, and ``score_curve.png`` (all videos)."""
+    for video, group in scores.groupby("video", sort=False):
+        figure = new_figure(6.4, 2.4)
+        ax = figure.add_subplot()
+        draw_video(ax, group, f"video {video}", "online score")
+        ax.axhline(threshold, color="tab:red", lw=0.8, ls="--")
+        save_png(figure, output_dir / "curves" / f"{safe_name(video)}.png")
+    grid = write_curve_grid(scores, output_dir / "score_curve.png")
+    return {"score_curve": grid}
+
+
+def _summary(
+    scores: pd.DataFrame,
+    sources: Sequence[StreamSource],
+    alarm: AlarmScore,
+    seconds: float,
+    ctx: StreamContext,
+) -> dict[str, Any]:
+    videos = {}
+    for source in sources:
+        rows = scores[scores["video"] == source.video]
+        videos[source.video] = {
+            "source": str(source.path),
+            "frames": len(rows),
+            "alarms": int(rows["alarm"].sum()),
+            "annotated": str(_annotated_path(ctx, source.video) or ""),
+        }
+    return {
+        "frames": len(scores),
+        "seconds": seconds,
+        "frames_per_s": len(scores) / seconds if seconds > 0 else float("nan"),
+        "threshold": alarm.threshold,
+        "score": alarm.describe(),
+        "alarms": int(scores["alarm"].sum()),
+        "videos": videos,
+    }
+
+
+def _ensure_stats(
+    cfg: DictConfig,
+    model: VADModule,
+    meta: Mapping[str, Any],
+    ckpt: Path,
+    settings: InferSettings,
+    options: ScoringOptions,
+) -> None:
+    """Fit and store the training statistics, as ``predict`` does, when the threshold or the
+    normalisation needs them and the checkpoint has none (or ``scoring.train_stats=refit``)."""
+    mode = train_stats_mode(cfg.scoring)
+    needed = settings.threshold is None or options.needs_train_stats
+    if mode == "never" or (mode == "auto" and (model.score_stats is not None or not needed)):
+        return
+    try:
+        datamodule = instantiate_datamodule(
+            OmegaConf.create(dict(meta["data"])), cfg.get("preprocess")
+        )
+        fit_and_store_score_stats(
+            model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, cfg.scoring
+        )
+    except DataError as exc:
+        raise CheckpointError(
+            f"{ckpt}: the checkpoint has no training statistics to set the alarm threshold and "
+            f"they cannot be computed ({exc}); set infer.threshold=<score>"
+        ) from exc
+
+
+def _fitted_stages(cfg: DictConfig, data: Mapping[str, Any]) -> list[FrameStage]:
+    """The preprocessing stages of ``cfg.preprocess``, fitted on the checkpoint's training data
+    as the frame cache fits them."""
+    preprocess = cfg.get("preprocess")
+    if not any(OmegaConf.is_dict(v) and "_target_" in v for v in (preprocess or {}).values()):
+        return []
+    datamodule = instantiate_datamodule(OmegaConf.create(dict(data)), preprocess)
+    datamodule.cache.fit_stages(datamodule.table[datamodule.table["split"] == "train"])
+    return datamodule.cache.stages
+
+
+def _annotated_path(ctx: StreamContext, video: str) -> Path | None:
+    if not ctx.settings.annotate:
+        return None
+    suffix = str(ctx.settings.video_format).lstrip(".")
+    return ctx.output_dir / "annotated" / f"{safe_name(video)}.{suffix}"
+
+
+def _size(image_size: Any) -> tuple[int, int]:
+    if isinstance(image_size, int):
+        return image_size, image_size
+    height, width = (int(v) for v in image_size)
+    return height, width
