@@ -3,6 +3,12 @@
 Every batch's rows are appended to a per-rank part file, so predictions are never held in memory.
 When prediction ends, rank 0 merges the parts, aggregates frames scored by several clips, fills
 frames without a full clip, joins labels and writes ``scores.csv`` atomically.
+
+Under DDP a clip may reach more than one rank (a sampler that pads or does not split the data), so
+each row carries the dataset index of its clip (``CLIP``) and the merge keeps one row per
+(clip, video, frame): a frame scored by several *different* clips keeps all of them for the
+aggregation. Rows of a batch are mapped to clips in order, ``len(rows) / batch size`` per clip
+(the clip-major order of ``VADModule.frame_scores``).
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ import pandas as pd
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from vad.io.scores import SCORES_FILE, write_scores
+from vad.io.scores import KEY, SCORES_FILE, write_scores
 from vad.scoring.assemble import assemble_scores
+
+#: column of the part files: dataset index of the clip a row comes from (-1: unknown)
+CLIP = "_clip"
 
 
 class ScoreWriter(BasePredictionWriter):
@@ -47,6 +56,7 @@ class ScoreWriter(BasePredictionWriter):
         rows = pd.DataFrame(
             {"video": prediction["video"], "frame": _numpy(prediction["frame"]).astype("int64")}
         )
+        rows.insert(0, CLIP, clip_of_rows(len(rows), batch_indices))
         for name, values in prediction["scores"].items():
             rows[name] = _numpy(values)
         part = self._part(trainer.global_rank)
@@ -56,10 +66,7 @@ class ScoreWriter(BasePredictionWriter):
         trainer.strategy.barrier()
         if trainer.global_rank == 0:
             parts = [self._part(r) for r in range(trainer.world_size)]
-            raw = pd.concat(
-                [pd.read_csv(p, dtype={"video": str}) for p in parts if p.exists()],
-                ignore_index=True,
-            )
+            raw = merge_parts(parts)
             scores = assemble_scores(raw, trainer.datamodule.videos("test"), self.aggregate)
             if hasattr(pl_module, "finalize_scores"):
                 scores = pl_module.finalize_scores(scores)
@@ -67,6 +74,29 @@ class ScoreWriter(BasePredictionWriter):
             for part in parts:
                 part.unlink(missing_ok=True)
         trainer.strategy.barrier()
+
+
+def clip_of_rows(rows: int, batch_indices: Any) -> list[int]:
+    """The dataset index of the clip of each of ``rows`` rows of one batch (clip-major), or -1
+    when the indices are unknown or the rows do not split evenly over the clips."""
+    indices = list(batch_indices) if batch_indices is not None else []
+    if not indices or rows % len(indices):
+        return [-1] * rows
+    per_clip = rows // len(indices)
+    return [int(i) for i in indices for _ in range(per_clip)]
+
+
+def merge_parts(parts: list[Path]) -> pd.DataFrame:
+    """The rows of all part files, one per (clip, video, frame); rows of unknown clips are kept
+    unless they are exact copies of another row."""
+    frames = [pd.read_csv(p, dtype={"video": str}) for p in parts if p.exists()]
+    raw = pd.concat(frames, ignore_index=True)
+    known = raw[CLIP] >= 0
+    merged = pd.concat(
+        [raw[known].drop_duplicates([CLIP, *KEY]), raw[~known].drop_duplicates()],
+        ignore_index=True,
+    )
+    return merged.drop(columns=CLIP)
 
 
 def _numpy(values: Any) -> Any:

@@ -9,7 +9,8 @@ from typing import Any
 
 import hydra
 import lightning as L
-from omegaconf import DictConfig
+import torch
+from omegaconf import DictConfig, OmegaConf
 
 from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
@@ -17,6 +18,7 @@ from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
+from vad.tasks.tracking import log_test_results, run_loggers
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +29,59 @@ def train(cfg: DictConfig) -> float | None:
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
+    with run_loggers(cfg) as loggers:
+        metrics = _fit_and_score(cfg, loggers, output_dir)
+    value = metrics.get(cfg.get("optimized_metric") or "")
+    return float(value) if value is not None else None
+
+
+def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dict[str, Any]:
     datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
     model = hydra.utils.instantiate(cfg.model)
     datamodule.configure_clips(model.clip_length, model.modalities)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
     speed = TrainSpeed()
     callbacks += [CheckpointMetadata(cfg.model, cfg.data), speed]
-    loggers = instantiate_dict(cfg.get("logger"), "logger")
     trainer: L.Trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False
     )
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics = _train_metrics(trainer, speed, time.perf_counter() - start)
-    if trainer.global_rank == 0 and trainer.checkpoint_callback is not None:
+    if trainer.global_rank != 0:  # other DDP ranks end here; rank 0 scores on one device
+        return metrics
+    scoring_trainer = cfg.trainer
+    if trainer.world_size > 1:
+        leave_process_group()
+        scoring_trainer = single_device(cfg.trainer)
+    if trainer.checkpoint_callback is not None:
         saved = _best_checkpoint(trainer)
-        fit_stats_after_training(saved, datamodule, cfg.trainer, output_dir, cfg.scoring)
-    if cfg.get("test") and trainer.global_rank == 0:
+        fit_stats_after_training(saved, datamodule, scoring_trainer, output_dir, cfg.scoring)
+    if cfg.get("test"):
         best = _best_checkpoint(trainer)
         console.print(f"scoring the test videos with {best}")
         trained, _ = load_model(best)
-        test = score_videos(trained, datamodule, cfg.trainer, output_dir, cfg.scoring, loggers)
+        test = score_videos(trained, datamodule, scoring_trainer, output_dir, cfg.scoring, loggers)
         metrics.update({f"test/{k}": v for k, v in test.items() if not isinstance(v, dict)})
+        log_test_results(loggers, test, output_dir)
     write_json(metrics, output_dir / "train_metrics.json")
-    value = metrics.get(cfg.get("optimized_metric") or "")
-    return float(value) if value is not None else None
+    return metrics
+
+
+def single_device(trainer_cfg: DictConfig) -> DictConfig:
+    """``trainer_cfg`` on one device of its accelerator (scoring after a multi-device fit), in a
+    plain environment (not the cluster's multi-task one)."""
+    single = OmegaConf.create(OmegaConf.to_container(trainer_cfg, resolve=True))
+    single.devices, single.num_nodes, single.strategy = 1, 1, "auto"
+    single.plugins = [{"_target_": "lightning.fabric.plugins.environments.LightningEnvironment"}]
+    return single
+
+
+def leave_process_group() -> None:
+    """End this process's part in the training process group, so that a later one-device
+    trainer does not wait for ranks that have finished."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def _train_metrics(trainer: L.Trainer, speed: TrainSpeed, seconds: float) -> dict[str, Any]:
