@@ -31,7 +31,8 @@ from omegaconf import OmegaConf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ped2 import PED2, RESULTS  # noqa: E402
+from bench.ped2 import PED2  # noqa: E402
+from bench.results import record  # noqa: E402
 from vad.data.corrupt import CorruptionSettings, corrupt_dataset, summary  # noqa: E402
 from vad.data.layouts import FramesLayout, PixelplayLayout  # noqa: E402
 from vad.models.checkpoint import META_KEY, read_checkpoint  # noqa: E402
@@ -88,12 +89,11 @@ def main() -> None:
         ["python", "bench/corruption.py", "--seed", str(args.seed)]
         + [f"--variant={v}" for v in args.variant]
     )
-    table = HEADER + "".join(format_row(row, command) for row in rows)
-    print(f"\ncheckpoint: {ckpt}\n\n{table}")
+    table = "".join(format_row(row, command) for row in rows)
+    print(f"\ncheckpoint: {ckpt}\n\n{HEADER}{table}")
     print(repair_report(run / "set2", manifest, copy))
     if not args.no_record:
-        with RESULTS.open("a") as handle:
-            handle.write("\n" + table)
+        record("Corrupted Ped2 test videos (`bench/corruption.py`)", HEADER, table)
 
 
 def newest_checkpoint() -> Path:

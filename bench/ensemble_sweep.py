@@ -26,10 +26,17 @@ import yaml
 from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results.md"
+sys.path.insert(0, str(ROOT))
+
+from bench.results import record  # noqa: E402
+
 PED2 = Path(os.environ.get("VAD_PED2", ROOT.parent / "shared" / "data" / "ped2"))
 MODELS = ("unet", "stae", "roadmap", "joint")
 METRICS = ("micro_auc", "macro_auc", "macro_auc_padded", "ap", "eer")
+HEADER = (
+    "| date | members | jobs | sweep time | per job | protocol | held-out micro AUC | command |\n"
+    "|---|---|---|---|---|---|---|---|\n"
+)
 
 
 def main() -> None:
@@ -54,9 +61,8 @@ def main() -> None:
     row = result_row(members, sweep_dir, seconds, args, overrides)
     print(row)
     print(member_table(sweep_dir))
-    if not args.no_record and RESULTS.exists():
-        with RESULTS.open("a") as handle:
-            handle.write(row + "\n")
+    if not args.no_record:
+        record("Ensemble weight sweeps on Ped2 (`bench/ensemble_sweep.py`)", HEADER, row + "\n")
 
 
 def find_members(data_root: Path) -> dict[str, tuple[str, str]]:
