@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import scipy.io
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 PED2 = ROOT.parent / "shared" / "data" / "ped2"
@@ -76,3 +78,19 @@ def make_frames_dataset(
     if ranges is not None:
         write_gt_mat(root / f"{root.name}.mat", ranges)
     return root
+
+
+def fit_fixed_batch(module: Any, batch: Any, steps: int) -> list[dict[str, float]]:
+    """Train ``module`` on one batch for ``steps`` optimiser steps; its losses before each step
+    and after the last (``steps + 1`` entries)."""
+    optimizer = module.configure_optimizers()
+    history = []
+    for _ in range(steps):
+        losses = module.losses(batch, module(batch))
+        optimizer.zero_grad()
+        losses["loss"].backward()
+        optimizer.step()
+        history.append({k: v.item() for k, v in losses.items()})
+    with torch.no_grad():
+        history.append({k: v.item() for k, v in module.losses(batch, module(batch)).items()})
+    return history

@@ -12,7 +12,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf, open_dict
 
-from tests.helpers import moving_square
+from tests.helpers import fit_fixed_batch, moving_square
 from vad.data.flow import compute_flow
 from vad.errors import DataError
 from vad.models.checkpoint import load_model
@@ -129,14 +129,7 @@ def test_training_reduces_both_losses_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module()
     batch = module.on_after_batch_transfer(_batch(b=4), 0)
-    optimizer = module.configure_optimizers()
-    history = []
-    for _ in range(40):
-        losses = module.losses(batch, module(batch))
-        optimizer.zero_grad()
-        losses["loss"].backward()
-        optimizer.step()
-        history.append({k: v.item() for k, v in losses.items()})
+    history = fit_fixed_batch(module, batch, 40)
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
     assert history[-1]["flow"] < 0.75 * history[0]["flow"]
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import open_dict
 
-from tests.helpers import moving_square
+from tests.helpers import fit_fixed_batch, moving_square
 from vad.errors import VADError
 from vad.models.components.convgru import ConvGRU, ConvGRUCell
 from vad.models.losses import (
@@ -253,15 +253,8 @@ def test_training_reduces_the_loss_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module()
     batch = module.on_after_batch_transfer(_batch(b=4), 0)
-    optimizer = module.configure_optimizers()
-    losses = []
-    for _ in range(25):
-        loss = module.losses(batch, module(batch))["loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
+    history = fit_fixed_batch(module, batch, 25)
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
 
 
 def test_per_path_settings_must_match_the_depth() -> None:

@@ -13,7 +13,7 @@ import torch
 from omegaconf import open_dict
 
 from tests.conftest import TINY, TINY_DATA
-from tests.helpers import moving_square
+from tests.helpers import fit_fixed_batch, moving_square
 from vad.errors import DataError, ScoreFileError
 from vad.models.checkpoint import load_model
 from vad.models.stae import STAE, STAEModule
@@ -137,14 +137,8 @@ def test_training_reduces_both_losses_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module(t=3)
     batch = module.on_after_batch_transfer(_batch(b=4), 0)
-    optimizer = module.configure_optimizers()
-    first = module.losses(batch, module(batch))
-    for _ in range(40):
-        loss = module.losses(batch, module(batch))["loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    last = module.losses(batch, module(batch))
+    history = fit_fixed_batch(module, batch, 40)
+    first, last = history[0], history[-1]
     assert last["reconstruction"] < 0.5 * first["reconstruction"]
     assert last["prediction"] < 0.5 * first["prediction"]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from tests.helpers import moving_square
+from tests.helpers import fit_fixed_batch, moving_square
 from vad.models.losses import gradient_loss, intensity_loss
 from vad.models.schedules import WarmupCosine
 from vad.models.unet import UNet, UNetModule
@@ -65,15 +65,8 @@ def test_training_reduces_the_loss_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module()
     batch = module.on_after_batch_transfer(_batch(b=4), 0)
-    optimizer = module.configure_optimizers()
-    losses = []
-    for _ in range(30):
-        loss = module.losses(batch, module(batch))["loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
+    history = fit_fixed_batch(module, batch, 30)
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
 
 
 def test_adversarial_option_builds_a_discriminator_and_two_optimisers() -> None:
