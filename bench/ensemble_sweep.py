@@ -3,7 +3,8 @@
     python bench/ensemble_sweep.py [--jobs 100] [--cv-folds 0] [--member NAME=RUN[:COLUMN] ...]
 
 Members: the newest ``outputs/bench/ped2_<model>/<run>/scores.csv`` with labels, scored on the
-Ped2 root, for each of unet, stae, roadmap and joint (models without such a run are reported as
+Ped2 root, with the column the run was evaluated with, for each of unet, stae, roadmap and joint
+(models without such a run are reported as
 missing); ``--member`` adds or replaces one. The sweep is a Hydra multirun of ``ensemble.py`` over
 a grid of member weights with exactly ``--jobs`` points, timed from start to exit (including the
 summary and the re-run of the best job with its report). Prints a results row and, from the best
@@ -66,13 +67,15 @@ def main() -> None:
 
 
 def find_members(data_root: Path) -> dict[str, tuple[str, str]]:
-    """Model -> (newest labelled Ped2 run folder, column); missing models are reported."""
+    """Model -> (newest labelled Ped2 run folder, the column the run was evaluated with); missing
+    models are reported."""
     found = {}
     for model in MODELS:
         runs = sorted((ROOT / "outputs" / "bench" / f"ped2_{model}").glob("*/scores.csv"))
         usable = [r.parent for r in runs if _labelled_ped2(r.parent, data_root)]
         if usable:
-            found[model] = (str(usable[-1].relative_to(ROOT)), "psnr")
+            column = OmegaConf.load(usable[-1] / ".hydra" / "config.yaml").scoring.column
+            found[model] = (str(usable[-1].relative_to(ROOT)), str(column))
         else:
             print(f"missing: no labelled Ped2 scores for {model}", file=sys.stderr)
     return found
