@@ -84,7 +84,7 @@ def result_row(model: str, run: Path, overrides: list[str]) -> str:
     size = "x".join(str(v) for v in data.image_size) + (" RGB" if data.channels == 3 else "")
     command = shlex.join(["python", "bench/ped2.py", "--model", model, *overrides])
     cells = [
-        time.strftime("%Y-%m-%d"),
+        run.name[:10],  # the run folder is named <date>_<time>
         model,
         size,
         str(train["epochs"]),
