@@ -4,10 +4,11 @@
 
 Members: the newest ``outputs/bench/ped2_<model>/<run>/scores.csv`` with labels, scored on the
 Ped2 root, with the column the run was evaluated with, for each of unet, stae, roadmap and joint
-(models without such a run are reported as missing); ``--member`` adds or replaces one. The sweep is a Hydra multirun of ``ensemble.py`` over
-a grid of member weights with exactly ``--jobs`` points, timed from start to exit (including the
-summary and the re-run of the best job with its report). Prints a results row and, from the best
-job, the table of each member alone vs the ensemble on the held-out videos (or folds).
+(models without such a run are reported as missing); ``--member`` adds or replaces one. The sweep
+is a Hydra multirun of ``ensemble.py`` over a grid of member weights with exactly ``--jobs``
+points, timed from start to exit (including the summary and the re-run of the best job with its
+report). Prints a results row and, from the best job, the table of each member alone vs the
+ensemble on the held-out videos (or folds).
 """
 
 from __future__ import annotations

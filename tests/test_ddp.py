@@ -8,10 +8,12 @@ from pathlib import Path
 import hydra
 import pandas as pd
 import pytest
+import torch
 from omegaconf import open_dict
 
 from tests.trained_runs import unet_run_fixture  # noqa: F401
-from vad.io.writer import CLIP, clip_of_rows, merge_parts
+from vad.errors import ScoreFileError
+from vad.io.writer import CLIP, ScoreWriter, clip_of_rows, merge_parts
 from vad.tasks.predict import predict
 
 
@@ -69,3 +71,20 @@ def test_launcher_configs_compose(make_cfg, launcher: str, target: str) -> None:
     cfg = make_cfg("train", [f"hydra/launcher={launcher}"], tiny=False)
     assert cfg.hydra.launcher._target_ == target
     hydra.utils.instantiate(cfg.hydra.launcher)
+
+
+def test_part_rows_keep_large_frame_ids_exact(tmp_path: Path) -> None:
+    class Rank0:
+        global_rank = 0
+
+    writer = ScoreWriter(tmp_path)
+    ids = torch.tensor([120_000_123, 20_230_101], dtype=torch.int64)  # not exact in float32
+    prediction = {"video": ["a", "a"], "frame": ids, "scores": {"mse": torch.tensor([0.1, 0.2])}}
+    writer.write_on_batch_end(Rank0(), None, prediction, [0, 1], None, 0, 0)
+    rows = merge_parts([writer._part(0)])
+    assert rows["frame"].tolist() == [120_000_123, 20_230_101]
+
+
+def test_no_part_files_is_an_error_naming_them(tmp_path: Path) -> None:
+    with pytest.raises(ScoreFileError, match=r"rank0\.csv"):
+        merge_parts([tmp_path / "rank0.csv"])

@@ -70,7 +70,8 @@ def test_stream_scores_equal_the_batch_path(unet_run: Path, tmp_path: Path, shar
     pd.testing.assert_frame_equal(stream[columns], batch[columns], rtol=1e-5, atol=1e-7)
     summary = json.loads((out / "infer.json").read_text())
     assert summary["frames"] == len(batch) and summary["frames_per_s"] > 0
-    assert np.array_equal(stream["alarm"], stream["score"] > summary["threshold"])
+    over = (stream["score"] > summary["threshold"]) & (stream["filled"] == 0)
+    assert np.array_equal(stream["alarm"], over)  # warm-up (filled) frames never alarm
     assert np.allclose(stream["score"], -stream["psnr"])  # default scoring: raw, PSNR negated
     assert (out / "score_curve.png").stat().st_size > 0
     for video, rows in stream.groupby("video"):
@@ -198,3 +199,10 @@ def test_missing_statistics_are_fitted_for_the_threshold(
     assert fitted["columns"]["psnr"]["quantiles"]["0.999"] == pytest.approx(stored, rel=1e-5)
     threshold = json.loads((out / "infer.json").read_text())["threshold"]
     assert threshold == pytest.approx(stored, rel=1e-5)
+
+
+def test_statistics_of_another_aggregation_are_refused(
+    unet_run: Path, tmp_path: Path, shared_dir
+) -> None:
+    with pytest.raises(CheckpointError, match="aggregate=mean"):
+        _infer(tmp_path, shared_dir, unet_run, _test_folder(unet_run), ["scoring.aggregate=max"])

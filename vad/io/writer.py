@@ -18,11 +18,11 @@ from typing import Any
 
 import lightning as L
 import pandas as pd
-import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
+from vad.errors import ScoreFileError
 from vad.io.scores import KEY, SCORES_FILE, write_scores
-from vad.scoring.assemble import assemble_scores
+from vad.scoring.assemble import assemble_scores, prediction_rows
 
 #: column of the part files: dataset index of the clip a row comes from (-1: unknown)
 CLIP = "_clip"
@@ -53,27 +53,28 @@ class ScoreWriter(BasePredictionWriter):
         batch_idx: int,
         dataloader_idx: int,
     ) -> None:
-        rows = pd.DataFrame(
-            {"video": prediction["video"], "frame": _numpy(prediction["frame"]).astype("int64")}
-        )
+        rows = prediction_rows(prediction)
         rows.insert(0, CLIP, clip_of_rows(len(rows), batch_indices))
-        for name, values in prediction["scores"].items():
-            rows[name] = _numpy(values)
         part = self._part(trainer.global_rank)
         rows.to_csv(part, mode="a", header=not part.exists(), index=False, float_format="%.9g")
 
     def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         trainer.strategy.barrier()
-        if trainer.global_rank == 0:
-            parts = [self._part(r) for r in range(trainer.world_size)]
-            raw = merge_parts(parts)
-            scores = assemble_scores(raw, trainer.datamodule.videos("test"), self.aggregate)
-            if hasattr(pl_module, "finalize_scores"):
-                scores = pl_module.finalize_scores(scores)
-            write_scores(scores, self.path)
-            for part in parts:
-                part.unlink(missing_ok=True)
-        trainer.strategy.barrier()
+        try:
+            if trainer.global_rank == 0:
+                self._merge(trainer, pl_module)
+        finally:  # other ranks must not wait for a rank 0 that failed
+            trainer.strategy.barrier()
+
+    def _merge(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        parts = [self._part(r) for r in range(trainer.world_size)]
+        raw = merge_parts(parts)
+        scores = assemble_scores(raw, trainer.datamodule.videos("test"), self.aggregate)
+        if hasattr(pl_module, "finalize_scores"):
+            scores = pl_module.finalize_scores(scores)
+        write_scores(scores, self.path)
+        for part in parts:
+            part.unlink(missing_ok=True)
 
 
 def clip_of_rows(rows: int, batch_indices: Any) -> list[int]:
@@ -90,6 +91,9 @@ def merge_parts(parts: list[Path]) -> pd.DataFrame:
     """The rows of all part files, one per (clip, video, frame); rows of unknown clips are kept
     unless they are exact copies of another row."""
     frames = [pd.read_csv(p, dtype={"video": str}) for p in parts if p.exists()]
+    if not frames:
+        names = ", ".join(str(p) for p in parts)
+        raise ScoreFileError(f"no prediction rows were written ({names} missing): nothing scored")
     raw = pd.concat(frames, ignore_index=True)
     known = raw[CLIP] >= 0
     merged = pd.concat(
@@ -97,7 +101,3 @@ def merge_parts(parts: list[Path]) -> pd.DataFrame:
         ignore_index=True,
     )
     return merged.drop(columns=CLIP)
-
-
-def _numpy(values: Any) -> Any:
-    return values.detach().float().cpu().numpy() if torch.is_tensor(values) else values

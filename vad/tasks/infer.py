@@ -33,7 +33,7 @@ from vad.tasks.alarm import AlarmScore
 from vad.tasks.annotate import StreamAnnotator
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console
-from vad.tasks.score import fit_and_store_score_stats, train_stats_mode
+from vad.tasks.score import fit_and_store_score_stats, prepare_scoring, train_stats_mode
 from vad.tasks.sources import StreamSource, list_sources
 from vad.tasks.stream import StreamScorer, plain_video
 from vad.tasks.tracking import log_run_results
@@ -89,14 +89,14 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     sources = list_sources(cfg.source)
     ckpt = resolve_checkpoint(cfg.ckpt_path)
     model, meta = load_model(ckpt)
-    if cfg.scoring.get("patch_size") is not None:
-        model.patch_size = int(cfg.scoring.patch_size)
     options = ScoringOptions.from_config(cfg.scoring)
     _ensure_stats(cfg, model, meta, ckpt, settings, options)
-    model.to(settings.torch_device()).eval()
     alarm = AlarmScore.build(
         options, model.score_stats, settings.threshold, settings.threshold_quantile, ckpt
     )
+    uses_stats = settings.threshold is None or options.needs_train_stats
+    prepare_scoring(model, options, cfg.scoring, uses_stats)
+    model.to(settings.torch_device()).eval()
     data = meta["data"]
     context = StreamContext(
         model,
@@ -189,7 +189,8 @@ def _final_scores(
 ) -> pd.DataFrame:
     scores = model.finalize_scores(pd.concat(per_video, ignore_index=True))
     scores["score"] = alarm.scores(scores)
-    scores["alarm"] = (scores["score"] > alarm.threshold).astype("uint8")
+    scored = scores["filled"] == 0 if "filled" in scores else True  # warm-up frames: no alarm
+    scores["alarm"] = ((scores["score"] > alarm.threshold) & scored).astype("uint8")
     return scores
 
 

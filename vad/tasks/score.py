@@ -11,7 +11,6 @@ from typing import Any
 
 import hydra
 import pandas as pd
-import torch
 from omegaconf import DictConfig
 
 from vad.data.datamodule import VideoDataModule
@@ -22,7 +21,7 @@ from vad.io.writer import ScoreWriter
 from vad.models.base import VADModule
 from vad.models.checkpoint import load_model, store_score_stats
 from vad.scoring.alignment import check_alignment
-from vad.scoring.assemble import assemble_scores
+from vad.scoring.assemble import assemble_scores, prediction_rows
 from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
 from vad.scoring.pipeline import score_frame
@@ -52,15 +51,13 @@ def score_videos(
     """
     output_dir = Path(output_dir)
     options = ScoringOptions.from_config(scoring)
-    _apply_patch_size(model, scoring)
-    stats = getattr(model, "score_stats", None)
-    if options.needs_train_stats:
-        column_stats(stats, options.column)
-        check_stats_match(stats, model, options, scoring)
+    prepare_scoring(model, options, scoring, uses_stats=options.needs_train_stats)
     scores, fps = _predict_test_scores(model, datamodule, trainer_cfg, output_dir, scoring)
     if "label" not in scores.columns:
         return {}
-    frame, metrics, videos = evaluate_scores(scores, options, output_dir, stats)
+    frame, metrics, videos = evaluate_scores(
+        scores, options, output_dir, getattr(model, "score_stats", None)
+    )
     metrics["inference_fps"] = fps
     write_json(metrics, output_dir / "metrics.json")
     report = scoring.get("report") or {}
@@ -139,7 +136,7 @@ def fit_score_stats(
         trainer_cfg, devices=1, callbacks=[], logger=False, enable_checkpointing=False
     )
     batches = trainer.predict(model, dataloaders=datamodule.val_dataloader())
-    raw = pd.concat([_rows(batch) for batch in batches], ignore_index=True)
+    raw = pd.concat([prediction_rows(batch) for batch in batches], ignore_index=True)
     assembled = assemble_scores(raw, videos, aggregate)
     scores = model.finalize_scores(assembled)
     derived = [c for c in scores.columns if c not in assembled.columns]
@@ -218,18 +215,19 @@ def check_stats_match(
             )
 
 
+def prepare_scoring(
+    model: VADModule, options: ScoringOptions, scoring: DictConfig, uses_stats: bool
+) -> None:
+    """Apply ``scoring.patch_size``; when the run uses the stored training statistics, check they
+    exist for the score column and were computed with this run's aggregation and patch size."""
+    _apply_patch_size(model, scoring)
+    if uses_stats:
+        stats = getattr(model, "score_stats", None)
+        column_stats(stats, options.column)
+        check_stats_match(stats, model, options, scoring)
+
+
 def _apply_patch_size(model: VADModule, scoring: DictConfig) -> None:
     """``scoring.patch_size`` (when set) overrides the model's k of the ``patch_max`` column."""
     if scoring.get("patch_size") is not None:
         model.patch_size = int(scoring.patch_size)
-
-
-def _rows(prediction: dict[str, Any]) -> pd.DataFrame:
-    """The per-clip score rows of one predict batch."""
-    frames = prediction["frame"]
-    rows = pd.DataFrame(
-        {"video": list(prediction["video"]), "frame": torch.as_tensor(frames).cpu().numpy()}
-    )
-    for name, values in prediction["scores"].items():
-        rows[name] = torch.as_tensor(values).detach().float().cpu().numpy()
-    return rows

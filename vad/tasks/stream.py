@@ -25,7 +25,7 @@ from vad.data.cache import CachedVideo
 from vad.data.flow import NO_FLOW, FlowEstimator
 from vad.errors import DataError
 from vad.models.base import VADModule
-from vad.scoring.assemble import assemble_scores
+from vad.scoring.assemble import assemble_scores, prediction_rows
 from vad.scoring.frame_scores import error_map
 
 STREAMED_MODALITIES = ("frames", "flow")
@@ -183,7 +183,7 @@ class StreamScorer:
         batch["frame_ids"] = torch.from_numpy(np.stack([c.ids for c in clips])).to(self.device)
         batch = self.model.on_after_batch_transfer(batch, 0)
         out = self.model(batch)
-        self.raw.append(score_rows(self.model.frame_scores(batch, out)))
+        self.raw.append(prediction_rows(self.model.frame_scores(batch, out)))
         self._add_error_maps(batch["frame_ids"], out)
 
     def _add_error_maps(self, frame_ids: torch.Tensor, out: Any) -> None:
@@ -218,19 +218,6 @@ class StreamScorer:
         chunk = chunk.drop(columns="filled")
         self.chunks.append(chunk)
         return chunk
-
-
-def score_rows(prediction: Mapping[str, Any]) -> pd.DataFrame:
-    """The per-clip rows ``frame_scores`` returned for one batch."""
-    rows = pd.DataFrame(
-        {
-            "video": list(prediction["video"]),
-            "frame": torch.as_tensor(prediction["frame"]).cpu().numpy().astype(np.int64),
-        }
-    )
-    for name, values in prediction["scores"].items():
-        rows[name] = torch.as_tensor(values).detach().float().cpu().numpy()
-    return rows
 
 
 def plain_video(
