@@ -132,7 +132,7 @@ class VideoFile:
         return [(self.path.name, *_stat(self.path))]
 
     def iter_frames(self, channels: int) -> Iterator[tuple[int, np.ndarray]]:
-        capture = _open_video(self.path)
+        capture = open_video(self.path)
         try:
             for frame_id in self.ids.tolist():
                 ok, frame = capture.read()
@@ -160,16 +160,33 @@ def open_source(path: str | Path) -> FrameSource:
     raise DataError(f"{path}: not a frame folder or a video file ({', '.join(VIDEO_EXTENSIONS)})")
 
 
-def _open_video(path: Path) -> cv2.VideoCapture:
+def open_video(path: Path) -> cv2.VideoCapture:
+    """An opened ``cv2.VideoCapture`` of ``path`` (the caller releases it)."""
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise DataError(f"{path}: cannot open video file (corrupt or unsupported codec)")
     return capture
 
 
+def decode_video(path: Path, channels: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(decode position, image)`` of every frame of a video file, without counting them first
+    (streaming: one pass over the file)."""
+    capture = open_video(path)
+    try:
+        frame_id = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            yield frame_id, convert_channels(frame, channels)
+            frame_id += 1
+    finally:
+        capture.release()
+
+
 @functools.lru_cache(maxsize=4096)
 def _count_frames(path: Path, size: int, mtime_ns: int) -> int:
-    capture = _open_video(path)
+    capture = open_video(path)
     count = 0
     while capture.grab():
         count += 1

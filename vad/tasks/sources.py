@@ -14,8 +14,9 @@ from vad.data.layouts.base import video_entries
 from vad.data.sources import (
     VIDEO_EXTENSIONS,
     FrameFolder,
-    convert_channels,
+    decode_video,
     is_frame_file,
+    open_video,
 )
 from vad.errors import DataError
 
@@ -33,7 +34,7 @@ class StreamSource:
         positions for video files."""
         if self.path.is_dir():
             return FrameFolder(self.path).iter_frames(channels)
-        return _decode(self.path, channels)
+        return decode_video(self.path, channels)
 
 
 def list_sources(path: str | Path) -> list[StreamSource]:
@@ -69,31 +70,10 @@ def _video_file(path: Path) -> StreamSource:
         )
     if path.stat().st_size == 0:
         raise DataError(f"{path}: video file is empty (0 bytes)")
-    capture = _open(path)
+    capture = open_video(path)
     fps = capture.get(cv2.CAP_PROP_FPS)
     ok = capture.grab()
     capture.release()
     if not ok:
         raise DataError(f"{path}: video file has no decodable frames")
     return StreamSource(path.stem, path, float(fps) if fps and np.isfinite(fps) else None)
-
-
-def _open(path: Path) -> cv2.VideoCapture:
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise DataError(f"{path}: cannot open video file (corrupt or unsupported codec)")
-    return capture
-
-
-def _decode(path: Path, channels: int) -> Iterator[tuple[int, np.ndarray]]:
-    capture = _open(path)
-    try:
-        frame_id = 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            yield frame_id, convert_channels(frame, channels)
-            frame_id += 1
-    finally:
-        capture.release()
