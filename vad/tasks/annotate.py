@@ -62,6 +62,9 @@ class StreamAnnotator:
     def _online_scores(self, chunk: pd.DataFrame | None) -> dict[int, float]:
         if chunk is None:
             return {}
+        # the model's finalisation on this chunk alone: for a model whose finalisation uses
+        # per-video statistics (STAE estimates a missing branch from the video's branch ratio)
+        # the bar may differ slightly from scores.csv, which is finalised on the whole video
         chunk = self.finalize(chunk)
         values = self.alarm.scores(chunk)
         return dict(zip(chunk["frame"].tolist(), values.tolist(), strict=True))
