@@ -243,9 +243,9 @@ def test_train_predict_gives_exactly_one_mixed_score_per_frame(make_cfg, tmp_pat
 def test_pseudo_anomalies_speed_up_one_clip_long_segment_per_copy() -> None:
     frames = np.arange(40)[:, None, None, None].astype(np.uint8)
     copies = list(pseudo_anomalies(frames, clip_length=4, factor=3, copies=2))
-    assert [start for start, _, _ in copies] == [4, 24]
+    assert [start for start, _, _ in copies] == [2, 26]  # half-clip margins
     _, sped, labels = copies[1]
-    assert sped[labels == 1].ravel().tolist() == [24, 27, 30, 33]
+    assert sped[labels == 1].ravel().tolist() == [26, 29, 32, 35]
     assert len(sped) == 40 - 4 * 2
     with pytest.raises(DataError):
         list(pseudo_anomalies(frames[:15], clip_length=4, factor=3))

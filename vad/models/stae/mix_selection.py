@@ -51,8 +51,8 @@ def pseudo_anomalies(
     frames: np.ndarray, clip_length: int, factor: int, copies: int = 2
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """``(start, frames, labels)`` for ``copies`` sped-up copies of one video; the segment is
-    ``clip_length`` frames long and starts at least ``clip_length`` frames from either end."""
-    span, margin = clip_length, clip_length
+    ``clip_length`` frames long and stays at least half a clip from either end."""
+    span, margin = clip_length, max(1, clip_length // 2)
     last = len(frames) - span * factor - margin
     if last < margin:
         raise DataError(
