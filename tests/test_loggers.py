@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -13,9 +14,11 @@ from omegaconf import open_dict
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tests.trained_runs import unet_run_fixture  # noqa: F401
+from vad.callbacks.sample_images import spread_frames
 from vad.errors import TrainingError
 from vad.tasks.instantiate import instantiate_dict
 from vad.tasks.predict import predict
+from vad.tasks.stream import plain_video
 from vad.tasks.train import train
 
 SAMPLES_EVERY_EPOCH = [
@@ -93,3 +96,11 @@ def test_default_callbacks_show_a_rich_progress_bar(make_cfg) -> None:
     cfg = make_cfg("train", tiny=False)
     callbacks = instantiate_dict(cfg.callbacks, "callback")
     assert any(isinstance(c, RichProgressBar) for c in callbacks)
+
+
+def test_sample_frames_spread_over_all_videos() -> None:
+    videos = [plain_video(f"v{i}", "", np.arange(10, 30)) for i in range(6)]
+    picked = spread_frames(videos, clip_length=5, count=3)
+    assert picked["video"].tolist() == ["v0", "v2", "v5"]  # first, middle, last video
+    assert (picked["frame"] >= 14).all()  # a clip ends there
+    assert spread_frames([], clip_length=5, count=3).empty

@@ -73,9 +73,13 @@ class SamplePredictions(Callback):
 def spread_frames(videos: list[CachedVideo], clip_length: int, count: int) -> pd.DataFrame:
     """``count`` frames spread evenly over the videos and over each video's frames, skipping the
     first ``clip_length - 1`` (no clip ends before them)."""
-    rows = []
-    per_video = np.array_split(np.arange(count), max(1, min(count, len(videos))))
-    for video, share in zip(videos, per_video, strict=False):
+    rows: list[dict] = []
+    if not videos or count < 1:
+        return pd.DataFrame(rows, columns=["video", "frame", "score"])
+    n = min(count, len(videos))
+    chosen = [videos[i] for i in np.linspace(0, len(videos) - 1, n).round().astype(int)]
+    per_video = np.array_split(np.arange(count), n)
+    for video, share in zip(chosen, per_video, strict=False):
         ids = video.frame_ids[clip_length - 1 :] if len(video) >= clip_length else []
         if len(ids) == 0 or len(share) == 0:
             continue
