@@ -21,7 +21,6 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from vad.data.cache import resize_frame
-from vad.errors import CheckpointError, DataError
 from vad.io.atomic import write_json
 from vad.io.scores import write_scores
 from vad.models.base import VADModule
@@ -33,7 +32,7 @@ from vad.tasks.alarm import AlarmScore
 from vad.tasks.annotate import StreamAnnotator
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console
-from vad.tasks.score import fit_and_store_score_stats, prepare_scoring, train_stats_mode
+from vad.tasks.score import ensure_score_stats, prepare_scoring
 from vad.tasks.sources import StreamSource, list_sources
 from vad.tasks.stream import StreamScorer, plain_video
 from vad.tasks.tracking import log_run_results
@@ -90,11 +89,11 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     ckpt = resolve_checkpoint(cfg.ckpt_path)
     model, meta = load_model(ckpt)
     options = ScoringOptions.from_config(cfg.scoring)
-    _ensure_stats(cfg, model, meta, ckpt, settings, options)
+    uses_stats = settings.threshold is None or options.needs_train_stats
+    ensure_score_stats(cfg, model, meta, ckpt, uses_stats)
     alarm = AlarmScore.build(
         options, model.score_stats, settings.threshold, settings.threshold_quantile, ckpt
     )
-    uses_stats = settings.threshold is None or options.needs_train_stats
     prepare_scoring(model, options, cfg.scoring, uses_stats)
     model.to(settings.torch_device()).eval()
     data = meta["data"]
@@ -231,34 +230,6 @@ def _summary(
         "alarms": int(scores["alarm"].sum()),
         "videos": videos,
     }
-
-
-def _ensure_stats(
-    cfg: DictConfig,
-    model: VADModule,
-    meta: Mapping[str, Any],
-    ckpt: Path,
-    settings: InferSettings,
-    options: ScoringOptions,
-) -> None:
-    """Fit and store the training statistics, as ``predict`` does, when the threshold or the
-    normalisation needs them and the checkpoint has none (or ``scoring.train_stats=refit``)."""
-    mode = train_stats_mode(cfg.scoring)
-    needed = settings.threshold is None or options.needs_train_stats
-    if mode == "never" or (mode == "auto" and (model.score_stats is not None or not needed)):
-        return
-    try:
-        datamodule = instantiate_datamodule(
-            OmegaConf.create(dict(meta["data"])), cfg.get("preprocess")
-        )
-        fit_and_store_score_stats(
-            model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, cfg.scoring
-        )
-    except DataError as exc:
-        raise CheckpointError(
-            f"{ckpt}: the checkpoint has no training statistics to set the alarm threshold and "
-            f"they cannot be computed ({exc}); set infer.threshold=<score>"
-        ) from exc
 
 
 def _fitted_stages(cfg: DictConfig, data: Mapping[str, Any]) -> list[FrameStage]:

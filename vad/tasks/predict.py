@@ -9,13 +9,12 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vad.errors import CheckpointError
-from vad.models.base import VADModule
 from vad.models.checkpoint import check_compatible, load_model, resolve_checkpoint
 from vad.scoring.options import ScoringOptions
 from vad.tasks.infer import infer
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_config_tree
-from vad.tasks.score import fit_and_store_score_stats, score_videos, train_stats_mode
+from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
 
 log = logging.getLogger(__name__)
@@ -51,24 +50,12 @@ def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> f
             data.eval_batch_size = cfg.batch_size
     console.print(f"model {meta['model']['_target_']} from {ckpt}")
     datamodule = instantiate_datamodule(data, cfg.get("preprocess"))
-    _ensure_score_stats(cfg, model, meta, ckpt, datamodule)
+    needed = ScoringOptions.from_config(cfg.scoring).needs_train_stats
+    own_data = datamodule if cfg.get("data") is None else None
+    ensure_score_stats(cfg, model, meta, ckpt, needed, own_data)
     metrics: dict[str, Any] = score_videos(
         model, datamodule, cfg.trainer, output_dir, cfg.scoring, loggers
     )
     log_test_results(loggers, metrics, output_dir)
     value = metrics.get(cfg.get("optimized_metric") or "")
     return float(value) if value is not None else None
-
-
-def _ensure_score_stats(
-    cfg: DictConfig, model: VADModule, meta: dict, ckpt: Path, datamodule: Any
-) -> None:
-    """Fit the training statistics when asked to, or when the normalisation needs them and the
-    checkpoint has none. They always come from the checkpoint's own training data."""
-    mode = train_stats_mode(cfg.scoring)
-    needed = ScoringOptions.from_config(cfg.scoring).needs_train_stats
-    if mode == "refit" or (mode == "auto" and needed and model.score_stats is None):
-        own = datamodule
-        if cfg.get("data") is not None:
-            own = instantiate_datamodule(OmegaConf.create(meta["data"]), cfg.get("preprocess"))
-        fit_and_store_score_stats(model, ckpt, own, cfg.trainer, cfg.paths.output_dir, cfg.scoring)

@@ -11,7 +11,7 @@ from typing import Any
 
 import hydra
 import pandas as pd
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from vad.data.datamodule import VideoDataModule
 from vad.errors import CheckpointError, DataError
@@ -26,6 +26,7 @@ from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
 from vad.scoring.pipeline import score_frame
 from vad.scoring.train_stats import column_stats, score_statistics
+from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_metrics
 from vad.visualization.examples import collect_examples, top_frames
 from vad.visualization.loggers import log_figures
@@ -167,6 +168,35 @@ def fit_and_store_score_stats(
     model.score_stats = stats
     console.print(f"stored the training statistics in {ckpt}")
     return stats
+
+
+def ensure_score_stats(
+    cfg: DictConfig,
+    model: VADModule,
+    meta: Mapping[str, Any],
+    ckpt: Path,
+    needed: bool,
+    datamodule: VideoDataModule | None = None,
+) -> None:
+    """Fit and store the training statistics on ``scoring.train_stats=refit``, or when they are
+    ``needed`` and the checkpoint has none (``auto``). They always come from the checkpoint's own
+    training data: ``datamodule`` when it is that data, else one built from ``meta``."""
+    mode = train_stats_mode(cfg.scoring)
+    if not (mode == "refit" or (mode == "auto" and needed and model.score_stats is None)):
+        return
+    try:
+        if datamodule is None:
+            own = OmegaConf.create(dict(meta["data"]))
+            datamodule = instantiate_datamodule(own, cfg.get("preprocess"))
+        fit_and_store_score_stats(
+            model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, cfg.scoring
+        )
+    except DataError as exc:
+        raise CheckpointError(
+            f"{ckpt}: the checkpoint has no training statistics and they cannot be computed "
+            f"from its training data ({exc}); set infer.threshold=<score> or use a "
+            "normalisation without them"
+        ) from exc
 
 
 def fit_stats_after_training(
