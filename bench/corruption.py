@@ -85,8 +85,9 @@ def main() -> None:
         for i, (name, overrides) in enumerate(sets.items())
     ]
     rows.insert(1, same_frames_row(run / "set0", manifest))
+    shown = ckpt.relative_to(ROOT) if ckpt.is_relative_to(ROOT) else ckpt
     command = shlex.join(
-        ["python", "bench/corruption.py", "--seed", str(args.seed)]
+        ["python", "bench/corruption.py", "--ckpt", str(shown), "--seed", str(args.seed)]
         + [f"--variant={v}" for v in args.variant]
     )
     table = "".join(format_row(row, command) for row in rows)
