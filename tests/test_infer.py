@@ -22,6 +22,7 @@ from vad.errors import CheckpointError, VADError
 from vad.models.checkpoint import load_model, resolve_checkpoint
 from vad.scoring.options import ScoringOptions
 from vad.tasks.alarm import AlarmScore
+from vad.tasks.annotate import heat_reference
 from vad.tasks.predict import predict
 from vad.tasks.stream import ClipCutter, StreamScorer
 from vad.visualization.overlay import AnnotatedVideoWriter, ScoreRange, annotate_frame
@@ -206,3 +207,10 @@ def test_statistics_of_another_aggregation_are_refused(
 ) -> None:
     with pytest.raises(CheckpointError, match="aggregate=mean"):
         _infer(tmp_path, shared_dir, unet_run, _test_folder(unet_run), ["scoring.aggregate=max"])
+
+
+def test_heat_scale_ignores_a_single_extreme_pixel() -> None:
+    error = np.full((100, 100), 1e-4, dtype=np.float32)
+    error[40:50, 40:50] = 0.05  # an object: 1% of the pixels
+    error[0, 0] = 4.0  # one saturated pixel
+    assert heat_reference(error) == pytest.approx(0.05)

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vad.tasks.alarm import AlarmScore
@@ -55,7 +56,7 @@ class StreamAnnotator:
                 self.range.add(score)
             error = frame.error
             if error is not None and not self.fixed_scale:
-                self.heat_max = max(self.heat_max, float(error.max()))
+                self.heat_max = max(self.heat_max, heat_reference(error))
             image = annotate_frame(frame.image, error, score, self.range, self.heat_max, self.alpha)
             self.writer.write(image)
 
@@ -68,3 +69,13 @@ class StreamAnnotator:
         chunk = self.finalize(chunk)
         values = self.alarm.scores(chunk)
         return dict(zip(chunk["frame"].tolist(), values.tolist(), strict=True))
+
+
+#: quantile of a frame's squared-error map that sets the full-heat colour (a frame's single
+#: worst pixel would make every other error invisible)
+HEAT_QUANTILE = 0.995
+
+
+def heat_reference(error: np.ndarray) -> float:
+    """The error shown at full heat for one frame: a high quantile of its error map."""
+    return float(np.quantile(error, HEAT_QUANTILE))
