@@ -22,10 +22,9 @@ from vad.errors import DataError
 from vad.preprocessing.trained import (
     held_out_videos,
     load_weights,
-    read_stored,
     restore,
+    restore_or_train,
     sample_frames,
-    save_weights,
     training_key,
     weights_hash,
     weights_path,
@@ -154,13 +153,12 @@ class LearnedDenoiser:
         if key == self._trained_on:
             return
         path = weights_path(cache_dir, KIND, key)
-        payload = read_stored(path, KIND)
-        if payload is not None:
-            self._restore(payload, path)
-        else:
-            log.info("training the denoiser on %d training videos", len(train))
-            self.net, self.metrics = self._train(train)
-            save_weights(path, KIND, self.net, self.settings, self.metrics)
+        log.info("denoiser for %d training videos: %s", len(train), path)
+        trained = restore_or_train(
+            path, KIND, self.settings, self._restore, lambda: self._train(train)
+        )
+        if trained is not None:
+            self.net, self.metrics = trained
         self._trained_on = key
         log.info("denoiser %s: %s", path, self.metrics)
 

@@ -32,10 +32,9 @@ from vad.preprocessing.trained import (
     grey,
     held_out_videos,
     load_weights,
-    read_stored,
     restore,
+    restore_or_train,
     sample_frames,
-    save_weights,
     training_key,
     weights_hash,
     weights_path,
@@ -252,14 +251,12 @@ class FlipCorrector(FrameStage):
         if key == self._trained_on:
             return
         path = weights_path(cache_dir, KIND, key)
-        payload = read_stored(path, KIND)
-        if payload is not None:
-            self._restore(payload, path)
-        else:
-            log.info("training the flip detector on %d training videos", len(train))
-            self.net, self.metrics = fit_flip_net(train, self.settings)
-            save_weights(path, KIND, self.net, self.settings, self.metrics)
-            self.weights_file = path
+        log.info("flip detector for %d training videos: %s", len(train), path)
+        trained = restore_or_train(
+            path, KIND, self.settings, self._restore, lambda: fit_flip_net(train, self.settings)
+        )
+        if trained is not None:
+            (self.net, self.metrics), self.weights_file = trained, path
         self._trained_on = key
         log.info("flip detector %s: %s", path, self.metrics)
 

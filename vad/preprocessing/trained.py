@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,24 @@ def restore(module: nn.Module, payload: dict[str, Any], path: str | Path) -> nn.
         reason = str(exc).splitlines()[0]
         raise CheckpointError(f"{path}: weights do not fit the stage's network ({reason})") from exc
     return module.eval()
+
+
+def restore_or_train(
+    path: Path,
+    kind: str,
+    settings: dict[str, Any],
+    restore_stored: Callable[[dict[str, Any], Path], None],
+    train: Callable[[], tuple[nn.Module, dict[str, Any]]],
+) -> tuple[nn.Module, dict[str, Any]] | None:
+    """Restore the weights stored at ``path`` with ``restore_stored`` (and return None), or
+    ``train`` a module, store it at ``path`` with ``settings`` and return it with its metrics."""
+    payload = read_stored(path, kind)
+    if payload is not None:
+        restore_stored(payload, path)
+        return None
+    module, metrics = train()
+    save_weights(path, kind, module, settings, metrics)
+    return module, metrics
 
 
 def weights_hash(module: nn.Module) -> str:
