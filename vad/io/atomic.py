@@ -1,17 +1,18 @@
-"""Atomic file writes: write to a temporary file in the same folder, then rename over the target.
+"""Atomic writes: write to a temporary file or folder beside the target, then rename it into place.
 
-An interrupted run therefore never leaves a half-written CSV, JSON or checkpoint behind. The file
-gets the permissions a plain ``open(path, "w")`` would give it: those of the file it replaces, or
-0666 less the process umask for a new file.
+An interrupted run therefore never leaves a half-written CSV, JSON, checkpoint or dataset folder
+behind. A file gets the permissions a plain ``open(path, "w")`` would give it: those of the file it
+replaces, or 0666 less the process umask for a new file; a folder gets 0777 less the umask.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +46,47 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def atomic_folder(
+    path: str | Path, keep_existing: Callable[[Path], bool] | None = None
+) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; on success it replaces ``path``.
+
+    Anything that ends the block early (an error, ``KeyboardInterrupt`` from SIGINT, ``SystemExit``
+    from a SIGTERM handler) removes the temporary folder, so ``path`` is only ever absent, the old
+    folder or the complete new one. The folder already at ``path`` is kept (and the new one
+    dropped) when ``keep_existing(path)`` is true, or when another process moved one there first.
+    """
+    path = Path(path)
+    tmp = _temporary_folder(path)
+    try:
+        yield tmp
+        _move_into_place(tmp, path, keep_existing)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _temporary_folder(path: Path) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    except OSError as exc:
+        raise VADError(f"{path.parent}: output folder is not writable ({exc.strerror})") from exc
+    os.chmod(tmp, 0o777 & ~current_umask())
+    return tmp
+
+
+def _move_into_place(tmp: Path, path: Path, keep_existing: Callable[[Path], bool] | None) -> None:
+    if keep_existing is not None and path.exists() and keep_existing(path):
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        if not path.is_dir():  # not a folder another process finished first
+            raise
 
 
 def _new_file_mode(path: Path) -> int:
