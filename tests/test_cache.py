@@ -15,10 +15,10 @@ import pytest
 from tests.helpers import write_frames, write_video
 from vad.data.cache import CachedVideo, FrameCache
 from vad.data.sources import FrameFolder, VideoFile
+from vad.data.stages import Frame, FrameStage
 from vad.data.table import make_table, table_from_sources
 from vad.errors import DataError
 from vad.io.npy import NpyStreamWriter
-from vad.preprocessing.base import Frame, FrameStage
 
 SIZE = (48, 64)
 SMALL = (24, 32)

@@ -14,9 +14,9 @@ from tests.helpers import moving_square, write_frames
 from vad.data.cache import FrameCache
 from vad.data.corrupt import corrupt_image
 from vad.data.layouts import SyntheticLayout
+from vad.data.stages import Frame
 from vad.errors import CheckpointError, DataError
 from vad.preprocessing import flip as flip_module
-from vad.preprocessing.base import Frame
 from vad.preprocessing.denoise import Denoiser
 from vad.preprocessing.flip import FlipCorrector, _Scored, temporal_evidence
 from vad.preprocessing.interpolate import GapInterpolator, interpolate

@@ -5,8 +5,7 @@ back memory-mapped, and ``meta.json`` (frame ids and per-frame notes from the st
 hash of the source's content signature (file names, sizes, modification times) and of every setting
 that changes the stored pixels, so a changed setting or source builds a new entry. Entries are built
 in a temporary folder and renamed into place; a damaged entry (e.g. a truncated ``.npy``) is
-detected
-when opened and rebuilt.
+detected when opened and rebuilt.
 """
 
 from __future__ import annotations
@@ -25,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from vad.data.sources import open_source
+from vad.data.stages import Frame, FrameStage
 from vad.errors import DataError
-from vad.io.atomic import write_json
+from vad.io.atomic import atomic_folder, write_json
 from vad.io.npy import NpyStreamWriter
-from vad.preprocessing.base import Frame, FrameStage
 from vad.utils.hashing import stable_hash
 
 log = logging.getLogger(__name__)
@@ -162,20 +161,8 @@ class FrameCache:
         )
 
     def _build(self, folder: Path, row: pd.Series) -> None:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{id(row)}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        try:
+        with atomic_folder(folder) as tmp:  # a concurrent builder's entry, if first, is kept
             self._write_entry(tmp, row)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process built the same entry first
-            shutil.rmtree(tmp, ignore_errors=True)
 
     def _write_entry(self, folder: Path, row: pd.Series) -> None:
         ids, info = [], []

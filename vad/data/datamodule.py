@@ -15,8 +15,8 @@ from vad.data import modalities as modality_registry
 from vad.data.cache import CachedVideo, FrameCache
 from vad.data.clips import ClipDataset
 from vad.data.layouts.base import Layout
+from vad.data.stages import FrameStage
 from vad.errors import DataError
-from vad.preprocessing.base import FrameStage
 
 log = logging.getLogger(__name__)
 

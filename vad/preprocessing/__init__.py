@@ -1,5 +1,5 @@
 """Frame preprocessing stages, run once per video when the frame cache is built."""
 
-from vad.preprocessing.base import Frame, FrameStage
+from vad.data.stages import Frame, FrameStage
 
 __all__ = ["Frame", "FrameStage"]

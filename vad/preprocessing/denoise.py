@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vad.data.stages import Frame, FrameStage
 from vad.errors import DataError
-from vad.preprocessing.base import Frame, FrameStage
 from vad.preprocessing.denoise_net import LearnedDenoiser
 from vad.preprocessing.quality import deblur, estimate_blur, nlm_denoise, noise_level
 from vad.preprocessing.temporal import excess_noise, fuse_noisy, predict_frame, transfer_detail

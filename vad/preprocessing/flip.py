@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vad.data.corrupt import corrupt_image
+from vad.data.stages import Frame, FrameStage
 from vad.errors import DataError
-from vad.preprocessing.base import Frame, FrameStage
 from vad.preprocessing.trained import (
     grey,
     held_out_videos,

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from vad.data.stages import Frame, FrameStage
 from vad.errors import DataError
-from vad.preprocessing.base import Frame, FrameStage
 from vad.preprocessing.temporal import predict_between
 
 METHODS = ("flow", "blend")
