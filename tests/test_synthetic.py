@@ -8,9 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from vad.data import synthetic
 from vad.errors import DataError
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
 
 TINY = {"seed": 0, "n_train": 2, "n_test": 4, "n_frames": 40, "width": 64, "height": 48}
 
@@ -162,3 +165,9 @@ def test_normal_frames_leave_the_near_lawn_untouched(tiny: Path) -> None:
     changed = np.stack(changed)
     assert changed[labels == 0].max() < 20
     assert changed[labels == 1].max() > 40
+
+
+def test_config_lists_the_generator_defaults() -> None:
+    layout = OmegaConf.to_container(OmegaConf.load(CONF / "data" / "synthetic.yaml").layout)
+    params = {k: v for k, v in layout.items() if not k.startswith("_")}
+    assert params == synthetic.DEFAULTS == synthetic.SyntheticParams().as_dict()
