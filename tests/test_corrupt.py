@@ -11,13 +11,8 @@ import pandas as pd
 import pytest
 
 from tests.helpers import make_frames_dataset
-from vad.data.corrupt import (
-    CorruptionSettings,
-    build_layout,
-    corrupt_dataset,
-    main,
-    plan_video,
-)
+from vad.cli.corrupt import build_layout, main
+from vad.data.corrupt import CorruptionSettings, corrupt_dataset, plan_video
 from vad.data.layouts import FramesLayout, PixelplayLayout
 from vad.errors import DataError
 
