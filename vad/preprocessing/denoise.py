@@ -92,7 +92,7 @@ class Denoiser(FrameStage):
 
     def fit(self, train: pd.DataFrame, cache_dir: Path, channels: int) -> None:
         if self.learned is not None:
-            self.learned.fit(train, cache_dir)
+            self.learned.fit_network(train, cache_dir)
 
     def cache_key(self) -> dict[str, Any]:
         key = {
@@ -106,7 +106,7 @@ class Denoiser(FrameStage):
             "deblur_iterations": self.deblur_iterations,
         }
         if self.learned is not None:
-            key["weights"] = self.learned.identity()
+            key["weights"] = self.learned.weights_identity()
         return key
 
     def __call__(self, frames: Iterator[Frame], video: str) -> Iterator[Frame]:

@@ -7,9 +7,8 @@ alternative to non-local means; a checkpoint written by a previous run can be gi
 
 from __future__ import annotations
 
-import logging
 import time
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,18 +19,11 @@ from torch import nn
 
 from vad.errors import DataError
 from vad.preprocessing.trained import (
+    LearnedNetwork,
     held_out_videos,
-    load_weights,
-    restore,
-    restore_or_train,
     sample_frames,
-    training_key,
-    weights_hash,
-    weights_path,
+    train_network,
 )
-
-log = logging.getLogger(__name__)
-KIND = "denoise"
 
 
 class DenoiseNet(nn.Module):
@@ -79,24 +71,20 @@ def add_noise(
 
 def train_denoise_net(patches: torch.Tensor, settings: dict[str, Any]) -> DenoiseNet:
     """Minimise the error of denoised noisy patches."""
-    with torch.random.fork_rng():
-        torch.manual_seed(settings["seed"])
-        net = DenoiseNet(settings["width"], settings["depth"])
-        optimizer = torch.optim.Adam(net.parameters(), lr=settings["lr"])
-        schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, settings["lr"], total_steps=settings["steps"]
-        )
-        generator = torch.Generator().manual_seed(settings["seed"])
-        net.train()
-        for _ in range(settings["steps"]):
-            index = torch.randint(len(patches), (settings["batch_size"],), generator=generator)
-            clean = patches[index]
-            loss = F.mse_loss(net(add_noise(clean, settings["sigma"], generator)), clean)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-    return net.eval()
+
+    def loss(net: nn.Module, generator: torch.Generator) -> torch.Tensor:
+        index = torch.randint(len(patches), (settings["batch_size"],), generator=generator)
+        clean = patches[index]
+        return F.mse_loss(net(add_noise(clean, settings["sigma"], generator)), clean)
+
+    return train_network(
+        lambda: DenoiseNet(settings["width"], settings["depth"]),
+        partial(torch.optim.Adam, lr=settings["lr"]),
+        loss,
+        settings["steps"],
+        settings["lr"],
+        settings["seed"],
+    )
 
 
 @torch.no_grad()
@@ -108,9 +96,13 @@ def psnr_gain(net: DenoiseNet, clean: torch.Tensor, sigma: tuple[float, float]) 
     return {"psnr_noisy": psnr(noisy), "psnr_denoised": psnr(net(noisy).clamp(0, 1))}
 
 
-class LearnedDenoiser:
+class LearnedDenoiser(LearnedNetwork):
     """The learned denoiser of a ``Denoiser`` stage (``method: learned``): trained on the
     training videos once, stored in ``<cache_dir>/stages/``, or read from ``checkpoint``."""
+
+    kind, label, shape_keys = "denoise", "denoiser", ("width", "depth")
+    no_data_message = "the learned denoiser needs training videos, or a checkpoint"
+    unfitted_message = "the learned denoiser must be fitted before it is used"
 
     def __init__(
         self,
@@ -126,7 +118,6 @@ class LearnedDenoiser:
         holdout: float = 0.2,
         seed: int = 0,
     ) -> None:
-        self.checkpoint = str(checkpoint) if checkpoint else None
         self.settings: dict[str, Any] = {
             "width": int(width),
             "depth": int(depth),
@@ -139,30 +130,12 @@ class LearnedDenoiser:
             "holdout": float(holdout),
             "seed": int(seed),
         }
-        self.net: DenoiseNet | None = None
-        self.metrics: dict[str, Any] = {}
-        self._trained_on: str | None = None
+        self.init_network(checkpoint)
 
-    def fit(self, train: pd.DataFrame, cache_dir: Path) -> None:
-        if self.checkpoint:
-            self.require()
-            return
-        if train.empty:
-            raise DataError("the learned denoiser needs training videos, or a checkpoint")
-        key = training_key(train, self.settings)
-        if key == self._trained_on:
-            return
-        path = weights_path(cache_dir, KIND, key)
-        log.info("denoiser for %d training videos: %s", len(train), path)
-        trained = restore_or_train(
-            path, KIND, self.settings, self._restore, lambda: self._train(train)
-        )
-        if trained is not None:
-            self.net, self.metrics = trained
-        self._trained_on = key
-        log.info("denoiser %s: %s", path, self.metrics)
+    def build_net(self) -> DenoiseNet:
+        return DenoiseNet(self.settings["width"], self.settings["depth"])
 
-    def _train(self, train: pd.DataFrame) -> tuple[DenoiseNet, dict[str, Any]]:
+    def train_net(self, train: pd.DataFrame) -> tuple[DenoiseNet, dict[str, Any]]:
         s, start = self.settings, time.perf_counter()
         patches, videos = training_patches(train, s["patch"], s["frames_per_video"], s["seed"])
         held_out = held_out_videos(list(dict.fromkeys(videos.tolist())), s["holdout"])
@@ -171,29 +144,10 @@ class LearnedDenoiser:
         metrics = psnr_gain(net, patches[torch.from_numpy(test)], s["sigma"]) if test.any() else {}
         return net, {**metrics, "seconds": round(time.perf_counter() - start, 1)}
 
-    def _restore(self, payload: dict[str, Any], path: str | Path) -> None:
-        config = payload.get("config", {})
-        self.settings.update({k: config[k] for k in ("width", "depth") if k in config})
-        self.net = restore(
-            DenoiseNet(self.settings["width"], self.settings["depth"]), payload, path
-        )
-        self.metrics = dict(payload.get("metrics", {}))
-
-    def require(self) -> DenoiseNet:
-        if self.net is None:
-            if not self.checkpoint:
-                raise RuntimeError("the learned denoiser must be fitted before it is used")
-            self._restore(load_weights(self.checkpoint, KIND), self.checkpoint)
-        assert self.net is not None
-        return self.net
-
-    def identity(self) -> str:
-        return weights_hash(self.require())
-
     @torch.no_grad()
     def __call__(self, image: np.ndarray) -> np.ndarray:
         """Denoise a uint8 grey (H, W) or RGB (H, W, 3) frame, channel by channel."""
         planes = image[None] if image.ndim == 2 else np.moveaxis(image, -1, 0)
         x = torch.from_numpy(np.ascontiguousarray(planes)).float()[:, None] / 255.0
-        out = (self.require()(x).clamp(0, 1) * 255).round().to(torch.uint8).numpy()[:, 0]
+        out = (self.require_net()(x).clamp(0, 1) * 255).round().to(torch.uint8).numpy()[:, 0]
         return out[0] if image.ndim == 2 else np.moveaxis(out, 0, -1).copy()

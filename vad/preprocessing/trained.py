@@ -1,9 +1,10 @@
-"""What the learned stages share: training frames, and storing what they learned.
+"""What the learned stages share: training frames, one training loop, one weights format.
 
-A learned stage trains once on the training videos. Its weights are saved as
-``<cache_dir>/stages/<kind>-<key>.pt``, the key hashing the training videos (paths and content
-signatures) and the training settings, so the same videos and settings load the weights instead of
-training again. A user-supplied checkpoint (a file written by the same stage) replaces training.
+A learned stage (``LearnedNetwork``) trains once on the training videos (``train_network``). Its
+weights are saved as ``<cache_dir>/stages/<kind>-<key>.pt`` (``save_weights``: kind, config,
+state_dict, metrics), the key hashing the training videos (paths and content signatures) and the
+training settings, so the same videos and settings load the weights instead of training again. A
+user-supplied checkpoint (a file written by the same stage) replaces training.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,22 +93,76 @@ def restore(module: nn.Module, payload: dict[str, Any], path: str | Path) -> nn.
     return module.eval()
 
 
-def restore_or_train(
-    path: Path,
-    kind: str,
-    settings: dict[str, Any],
-    restore_stored: Callable[[dict[str, Any], Path], None],
-    train: Callable[[], tuple[nn.Module, dict[str, Any]]],
-) -> tuple[nn.Module, dict[str, Any]] | None:
-    """Restore the weights stored at ``path`` with ``restore_stored`` (and return None), or
-    ``train`` a module, store it at ``path`` with ``settings`` and return it with its metrics."""
-    payload = read_stored(path, kind)
-    if payload is not None:
-        restore_stored(payload, path)
-        return None
-    module, metrics = train()
-    save_weights(path, kind, module, settings, metrics)
-    return module, metrics
+class LearnedNetwork:
+    """A network a stage learns once from the training videos, stored under ``<cache_dir>/stages/``
+    and reused, or read from a user-supplied ``checkpoint``.
+
+    Subclasses set ``kind`` (checkpoint kind and file prefix), ``label`` (for log lines),
+    ``shape_keys`` (settings a checkpoint's config overrides: the network's shape), the two error
+    messages, and implement ``build_net`` (from ``settings``) and ``train_net``; their
+    ``__init__`` calls ``init_network``.
+    """
+
+    kind: str
+    label: str
+    shape_keys: tuple[str, ...] = ()
+    no_data_message = "needs training videos to learn from, or a checkpoint"
+    unfitted_message = "must be fitted before it is used"
+    settings: dict[str, Any]
+
+    def init_network(self, checkpoint: str | None) -> None:
+        self.checkpoint = str(checkpoint) if checkpoint else None
+        self.net: nn.Module | None = None
+        self.metrics: dict[str, Any] = {}
+        self.weights_file: Path | None = None
+        self._trained_on: str | None = None
+
+    def build_net(self) -> nn.Module:
+        raise NotImplementedError
+
+    def train_net(self, train: pd.DataFrame) -> tuple[nn.Module, dict[str, Any]]:
+        raise NotImplementedError
+
+    def fit_network(self, train: pd.DataFrame, cache_dir: str | Path) -> None:
+        """Restore the weights stored for these training videos and settings, or train and store
+        them; with a ``checkpoint``, load it instead."""
+        if self.checkpoint:
+            self.require_net()
+            return
+        if train.empty:
+            raise DataError(self.no_data_message)
+        key = training_key(train, self.settings)
+        if key == self._trained_on:
+            return
+        path = weights_path(cache_dir, self.kind, key)
+        log.info("%s for %d training videos: %s", self.label, len(train), path)
+        payload = read_stored(path, self.kind)
+        if payload is not None:
+            self._restore(payload, path)
+        else:
+            self.net, self.metrics = self.train_net(train)
+            save_weights(path, self.kind, self.net, self.settings, self.metrics)
+            self.weights_file = path
+        self._trained_on = key
+        log.info("%s %s: %s", self.label, path, self.metrics)
+
+    def _restore(self, payload: dict[str, Any], path: str | Path) -> None:
+        config = payload.get("config", {})
+        self.settings.update({k: config[k] for k in self.shape_keys if k in config})
+        self.net = restore(self.build_net(), payload, path)
+        self.metrics, self.weights_file = dict(payload.get("metrics", {})), Path(path)
+
+    def require_net(self) -> nn.Module:
+        """The fitted network (read from ``checkpoint`` on first use)."""
+        if self.net is None:
+            if not self.checkpoint:
+                raise RuntimeError(self.unfitted_message)
+            self._restore(load_weights(self.checkpoint, self.kind), self.checkpoint)
+        assert self.net is not None
+        return self.net
+
+    def weights_identity(self) -> str:
+        return weights_hash(self.require_net())
 
 
 def weights_hash(module: nn.Module) -> str:
@@ -148,3 +203,30 @@ def held_out_videos(videos: list[str], fraction: float) -> set[str]:
 def grey(image: np.ndarray) -> np.ndarray:
     """A uint8 (H, W) view of a grey (H, W) or RGB (H, W, 3) frame."""
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def train_network(
+    build: Callable[[], nn.Module],
+    optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer],
+    loss: Callable[[nn.Module, torch.Generator], torch.Tensor],
+    steps: int,
+    lr: float,
+    seed: int,
+) -> nn.Module:
+    """The training loop of every learned stage: a network built under ``seed``, ``steps``
+    optimizer steps on a one-cycle schedule peaking at ``lr``. ``loss`` draws its batch from the
+    generator it is given (seeded with ``seed``). The global random state is left as it was."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = build()
+        opt = optimizer(net.parameters())
+        schedule = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
+        generator = torch.Generator().manual_seed(seed)
+        net.train()
+        for _ in range(steps):
+            value = loss(net, generator)
+            opt.zero_grad(set_to_none=True)
+            value.backward()
+            opt.step()
+            schedule.step()
+    return net.eval()
