@@ -13,7 +13,9 @@ from omegaconf import open_dict
 
 from tests.trained_runs import unet_run_fixture  # noqa: F401
 from vad.errors import ScoreFileError
-from vad.io.writer import CLIP, ScoreWriter, clip_of_rows, merge_parts
+from vad.models.base import Prediction
+from vad.scoring.scorer import Scorer
+from vad.scoring.writer import CLIP, ScoreWriter, clip_of_rows, merge_parts
 from vad.tasks.predict import predict
 
 
@@ -77,9 +79,15 @@ def test_part_rows_keep_large_frame_ids_exact(tmp_path: Path) -> None:
     class Rank0:
         global_rank = 0
 
+    class FixedErrors:
+        def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
+            return {"mse": torch.tensor([0.1, 0.2])}
+
     writer = ScoreWriter(tmp_path)
-    ids = torch.tensor([120_000_123, 20_230_101], dtype=torch.int64)  # not exact in float32
-    prediction = {"video": ["a", "a"], "frame": ids, "scores": {"mse": torch.tensor([0.1, 0.2])}}
+    writer.scorer = Scorer(FixedErrors())
+    ids = torch.tensor([[120_000_123], [20_230_101]], dtype=torch.int64)  # not exact in float32
+    frames = torch.zeros(2, 1, 4, 4)
+    prediction = Prediction(frames, frames, (4,), video=["a", "a"], frame_ids=ids)
     writer.write_on_batch_end(Rank0(), None, prediction, [0, 1], None, 0, 0)
     rows = merge_parts([writer._part(0)])
     assert rows["frame"].tolist() == [120_000_123, 20_230_101]

@@ -20,6 +20,8 @@ from vad.ensemble.options import EnsembleConfigError, EnsembleOptions, ZeroWeigh
 from vad.ensemble.splits import kfold_splits, tune_eval_split
 from vad.ensemble.stats import clear_stats_cache
 from vad.errors import ScoreFileError, VADError
+from vad.io.scores import SCORING_FILE
+from vad.models.checkpoint import STATS_STATE_KEY
 from vad.scoring.smoothing import gaussian_smooth
 from vad.scoring.train_stats import column_statistics
 from vad.tasks.ensemble import ensemble
@@ -300,32 +302,26 @@ def test_leakage_free_metrics_and_cv(make_cfg, tmp_path: Path) -> None:
     assert metrics["cv"]["micro_auc"]["std"] == pytest.approx(np.std(aucs, ddof=1))
 
 
-def test_train_statistics_from_the_checkpoint_a_predict_run_used(make_cfg, tmp_path: Path) -> None:
+def test_train_statistics_from_the_member_run(make_cfg, tmp_path: Path) -> None:
+    """A training run: the statistics in its checkpoint; the run's scoring settings must match."""
     stats = {"aggregate": "mean", "columns": {"mse": column_statistics(np.array([0.0, 4.0]))}}
-    ckpt = tmp_path / "train_run" / "checkpoints" / "best.ckpt"
+    train_run = tmp_path / "train_run"
+    ckpt = train_run / "checkpoints" / "best.ckpt"
     ckpt.parent.mkdir(parents=True)
-    torch.save({"vad": {"model": {}, "data": {}, "score_stats": stats}}, ckpt)
-    predict_run = tmp_path / "predict_run"
+    state = {STATS_STATE_KEY: {"score_stats": stats}}
+    torch.save({"vad": {"model": {}, "data": {}}, "state_dict": state}, ckpt)
     labels = {"01": [0, 0, 1], "02": [0, 1, 1]}
-    write_member(
-        predict_run / "scores.csv", {"01": [2.0, 4.0, 6.0], "02": [0, 2, 2]}, "mse", labels
-    )
-    (predict_run / ".hydra").mkdir()
-    (predict_run / ".hydra" / "config.yaml").write_text(
-        "ckpt_path: train_run\nscoring:\n  aggregate: mean\n"
-    )
-    (predict_run / ".hydra" / "hydra.yaml").write_text(f"hydra:\n  runtime:\n    cwd: {tmp_path}\n")
-    overrides = [f"members.unet.scores={predict_run}", "members.unet.column=mse"]
+    write_member(train_run / "scores.csv", {"01": [2.0, 4.0, 6.0], "02": [0, 2, 2]}, "mse", labels)
+    (train_run / SCORING_FILE).write_text(json.dumps({"aggregate": "mean", "patch_size": 16}))
+    overrides = [f"members.unet.scores={train_run}", "members.unet.column=mse"]
     _, out = run(make_cfg, tmp_path, [*overrides, "normalization=train_minmax", "tune_videos=all"])
     fused = pd.read_csv(out / "fused_scores.csv", dtype={"video": str})
     q999 = stats["columns"]["mse"]["quantiles"]["0.999"]  # train_minmax: (s - min) / (q999 - min)
     np.testing.assert_allclose(fused["unet"], np.array([2, 4, 6, 0, 2, 2]) / q999)
-    (predict_run / ".hydra" / "config.yaml").write_text(
-        "ckpt_path: train_run\nscoring:\n  aggregate: max\n"
-    )
+    (train_run / SCORING_FILE).write_text(json.dumps({"aggregate": "max", "patch_size": 16}))
     clear_stats_cache()
     clear_normalized_cache()
-    with pytest.raises(VADError, match=r"member 'unet'.*aggregated with 'max'.*'mean'"):
+    with pytest.raises(VADError, match=r"member 'unet'.*aggregate=mean.*aggregate=max"):
         run(make_cfg, tmp_path, [*overrides, "normalization=train_minmax", "tune_videos=all"])
 
 

@@ -19,12 +19,17 @@ from tests.helpers import write_frames, write_video
 from tests.trained_runs import train_tiny, unet_run_fixture  # noqa: F401
 from vad.data.clips import clip_starts
 from vad.errors import CheckpointError, VADError
-from vad.models.checkpoint import load_model, resolve_checkpoint
+from vad.inference.alarm import AlarmScore
+from vad.inference.annotate import heat_reference
+from vad.inference.engine import ClipCutter, StreamScorer
+from vad.models.checkpoint import (
+    STATS_STATE_KEY,
+    load_model,
+    read_score_stats,
+    resolve_checkpoint,
+)
 from vad.scoring.options import ScoringOptions
-from vad.tasks.alarm import AlarmScore
-from vad.tasks.annotate import heat_reference
 from vad.tasks.predict import predict
-from vad.tasks.stream import ClipCutter, StreamScorer
 from vad.visualization.overlay import AnnotatedVideoWriter, ScoreRange, annotate_frame
 
 TINY_STAE = ["model=stae", "model.input_frames=2", "model.widths=[4,4,4]"]
@@ -184,7 +189,8 @@ def test_missing_statistics_are_fitted_for_the_threshold(
     unet_run: Path, tmp_path: Path, shared_dir
 ) -> None:
     checkpoint = torch.load(resolve_checkpoint(unet_run), weights_only=False)
-    stored = checkpoint["vad"].pop("score_stats")["columns"]["psnr"]["quantiles"]["0.999"]
+    state = checkpoint["state_dict"][STATS_STATE_KEY]
+    stored = state.pop("score_stats")["columns"]["psnr"]["quantiles"]["0.999"]
     bare = tmp_path / "bare.ckpt"
     torch.save(checkpoint, bare)
     with pytest.raises(CheckpointError, match=r"bare\.ckpt.*set infer\.threshold"):
@@ -196,7 +202,7 @@ def test_missing_statistics_are_fitted_for_the_threshold(
             ["scoring.train_stats=never"],
         )
     out = _infer(tmp_path, shared_dir, bare, _test_folder(unet_run), ["infer.annotate=false"])
-    fitted = torch.load(bare, weights_only=False)["vad"]["score_stats"]
+    fitted = read_score_stats(bare)
     assert fitted["columns"]["psnr"]["quantiles"]["0.999"] == pytest.approx(stored, rel=1e-5)
     threshold = json.loads((out / "infer.json").read_text())["threshold"]
     assert threshold == pytest.approx(stored, rel=1e-5)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import hydra
@@ -16,9 +15,11 @@ from tests.helpers import fit_fixed_batch, moving_square
 from vad.data.flow import compute_flow
 from vad.errors import DataError
 from vad.models.checkpoint import load_model
+from vad.models.fitted import FittedStatistics
 from vad.models.joint import JointModule, JointNet
 from vad.models.joint.lightning_model import JointConfigError, training_flow_rms
-from vad.models.joint.scores import STAT_COLUMNS, ErrorStats, combined_score, flow_errors
+from vad.models.joint.scores import STAT_COLUMNS, combined_score, flow_errors, log_errors
+from vad.scoring.scorer import Scorer
 from vad.tasks.predict import predict
 from vad.tasks.train import train
 
@@ -67,15 +68,16 @@ def test_flow_errors_are_in_pixels() -> None:
 def test_error_stats_and_combined_score() -> None:
     rng = np.random.default_rng(0)
     columns = {c: rng.random(50) * (i + 1) + 0.1 for i, c in enumerate(STAT_COLUMNS)}
-    stats = ErrorStats()
-    stats.update({c: torch.tensor(v[:20]) for c, v in columns.items()})
-    stats.update({c: torch.tensor(v[20:]) for c, v in columns.items()})
-    table = stats.table()
-    assert stats.count == 50 and table.shape == (4, 2)
+    stats = FittedStatistics({"log_error": (len(STAT_COLUMNS),)})
+    stats.update("log_error", log_errors({c: torch.tensor(v[:20]) for c, v in columns.items()}))
+    stats.update("log_error", log_errors({c: torch.tensor(v[20:]) for c, v in columns.items()}))
+    stats.finish()
+    mean, std = stats.mean("log_error"), stats.std("log_error")
     expected = {c: (np.log(v).mean(), np.log(v).std()) for c, v in columns.items()}
+    table = torch.stack([mean, std], dim=1)
     assert table.numpy() == pytest.approx(np.array([expected[c] for c in STAT_COLUMNS]), rel=1e-5)
     errors = {c: torch.tensor(v) for c, v in columns.items()}
-    score = combined_score(errors, table, {"patch_max": 1.0, "flow_mse": 0.5})
+    score = combined_score(errors, mean, std, {"patch_max": 1.0, "flow_mse": 0.5})
     z = {c: (np.log(v) - expected[c][0]) / expected[c][1] for c, v in columns.items()}
     assert score.numpy() == pytest.approx(z["patch_max"] + 0.5 * z["flow_mse"], rel=1e-4, abs=1e-5)
 
@@ -116,11 +118,12 @@ def test_module_scores_the_target_frame_with_all_columns() -> None:
     out = module(batch)
     assert out.pred.shape == (2, 1, 32, 32) and out.extra["flow_pred"].shape == (2, 2, 32, 32)
     assert torch.equal(out.extra["flow_target"], batch["flow"][:, 4])
-    module.error_stats.copy_(torch.tensor([[-6.0, 1.0], [-5.0, 2.0], [-2.0, 0.5], [-1.0, 0.1]]))
-    scores = module.predict_step(batch, 0)
-    assert scores["frame"].tolist() == [14, 14]
-    assert list(scores["scores"]) == COLUMNS
-    s = scores["scores"]
+    module.fitted.log_error_mean.copy_(torch.tensor([-6.0, -5.0, -2.0, -1.0]))
+    module.fitted.log_error_std.copy_(torch.tensor([1.0, 2.0, 0.5, 0.1]))
+    out = module.predict_step(batch, 0)
+    assert out.frame_ids.tolist() == [[14], [14]]
+    s = module.frame_scores(out)
+    assert list(s) == COLUMNS
     expected = (s["mse"].log() + 6) + (s["flow_mse"].log() + 2) / 0.5  # defaults: mse, flow_mse
     assert torch.allclose(s["combined"], expected, atol=1e-4)
 
@@ -149,17 +152,20 @@ def test_train_predict_and_flow_mismatch(make_cfg, tmp_path: Path) -> None:
     assert [c for c in COLUMNS if c in scores.columns] == COLUMNS
     assert np.isfinite(scores[COLUMNS].to_numpy()).all()
     model, meta = load_model(run / "checkpoints" / "best.ckpt")
-    assert model.flow_scale > 0 and torch.isfinite(model.error_stats).all()
+    assert model.flow_scale > 0 and model.fitted.is_fitted("log_error")
     assert meta["model"]["flow"] == meta["data"]["flow"]
     # the stored statistics are those of the validation video under the stored weights
     datamodule = hydra.utils.instantiate(meta["data"])
     datamodule.configure_clips(model.clip_length, model.modalities)
     assert model.flow_scale.item() == pytest.approx(training_flow_rms(datamodule.videos("train")))
-    stats = ErrorStats()
-    with torch.no_grad():
-        for batch in datamodule.val_dataloader():
-            stats.update(model.stream_errors(model(model.on_after_batch_transfer(batch, 0))))
-    assert torch.allclose(model.error_stats, stats.table(), rtol=1e-3, atol=1e-4)
+    stats = FittedStatistics({"log_error": (len(STAT_COLUMNS),)})
+    scorer = Scorer(model)
+    for batch in datamodule.val_dataloader():
+        stats.update("log_error", log_errors(model.stream_errors(scorer.run(batch))))
+    stats.finish()
+    for moment in ("mean", "std"):
+        stored, measured = getattr(model.fitted, moment), getattr(stats, moment)
+        assert torch.allclose(stored("log_error"), measured("log_error"), rtol=1e-3, atol=1e-4)
 
     pcfg = make_cfg("predict", [f"ckpt_path={run}"])
     with open_dict(pcfg):
@@ -186,6 +192,6 @@ def test_needs_validation_videos(make_cfg) -> None:
 
 def test_unfitted_model_cannot_predict_combined() -> None:
     module = _module()
-    assert math.isnan(module.error_stats[0, 0].item())
+    assert not module.fitted.is_fitted("log_error")
     with pytest.raises(JointConfigError, match="no validation error statistics"):
         module.on_predict_start()

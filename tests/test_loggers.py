@@ -16,9 +16,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tests.trained_runs import unet_run_fixture  # noqa: F401
 from vad.callbacks.sample_images import spread_frames
 from vad.errors import TrainingError
+from vad.inference.engine import plain_video
 from vad.tasks.instantiate import instantiate_dict
 from vad.tasks.predict import predict
-from vad.tasks.stream import plain_video
 from vad.tasks.train import train
 
 SAMPLES_EVERY_EPOCH = [

@@ -259,7 +259,7 @@ def test_predict_failing_midway_leaves_no_score_file(
         steps.append(batch_idx)
         if batch_idx == 1:
             raise RuntimeError("device lost")
-        return self.frame_scores(batch, self(batch))
+        return self.predict_clips(batch)
 
     monkeypatch.setattr(VADModule, "predict_step", failing_step)
     with pytest.raises(RuntimeError, match="device lost"):

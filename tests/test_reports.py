@@ -11,11 +11,10 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from omegaconf import open_dict
 
 from vad.errors import CheckpointError
-from vad.models.checkpoint import META_KEY, STATS_KEY, load_model
+from vad.models.checkpoint import load_model, read_score_stats
 from vad.scoring.metrics import evaluate
 from vad.tasks.predict import predict
 from vad.tasks.train import train
@@ -114,8 +113,8 @@ def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -
     cfg = make_cfg("train", ["scoring.report.top_k=3"])
     train(cfg)
     run = Path(cfg.paths.output_dir)
-    model, meta = load_model(run)
-    stats = meta[STATS_KEY]
+    model, _ = load_model(run)
+    stats = read_score_stats(run)
     assert model.score_stats == stats and stats["split"] == "val"
     assert set(stats["columns"]) == {"mse", "psnr", "patch_max"}
     assert json.loads((run / "score_stats.json").read_text()) == stats
@@ -150,7 +149,7 @@ def test_predict_fits_statistics_for_an_old_checkpoint(make_cfg, tmp_path: Path)
     cfg = make_cfg("train", ["test=false", "scoring.train_stats=never"])
     train(cfg)
     ckpt = Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt"
-    assert STATS_KEY not in torch.load(ckpt, weights_only=False)[META_KEY]
+    assert read_score_stats(ckpt) is None
     ckpt.chmod(0o640)
     overrides = [f"ckpt_path={ckpt}", "scoring=train_stats", "scoring.report.enabled=false"]
     refuse = make_cfg("predict", [*overrides, "scoring.train_stats=never"])
@@ -160,7 +159,7 @@ def test_predict_fits_statistics_for_an_old_checkpoint(make_cfg, tmp_path: Path)
     with open_dict(pcfg):
         pcfg.paths.output_dir = str(tmp_path / "predict")
     predict(pcfg)
-    stored = torch.load(ckpt, weights_only=False)[META_KEY][STATS_KEY]
+    stored = read_score_stats(ckpt)
     assert ckpt.stat().st_mode & 0o777 == 0o640  # rewritten in place, permissions kept
     assert stored["columns"]["psnr"]["frames"] == stored["frames"] > 0
     assert (tmp_path / "predict" / "score_stats.json").is_file()

@@ -238,9 +238,10 @@ def _batch(b: int = 2) -> dict:
 def test_module_scores_the_target_frame_with_its_original_id() -> None:
     module = _module()
     batch = module.on_after_batch_transfer(_batch(), 0)
-    out = module.predict_step(batch, 0)
-    assert out["frame"].tolist() == [14, 14]
-    assert set(out["scores"]) == {"mse", "psnr", "patch_max"}
+    prediction = module.predict_step(batch, 0)
+    assert prediction.frame_ids.tolist() == [[14], [14]]
+    scores = module.frame_scores(prediction)
+    assert set(scores) == {"mse", "psnr", "patch_max"}
     out = module(batch)
     losses = module.losses(batch, out)
     assert set(losses) == {"intensity", "gradient", "loss"}

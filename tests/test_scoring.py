@@ -11,9 +11,10 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from vad.data.cache import CachedVideo
 from vad.errors import ScoreFileError
+from vad.models.errors import frame_errors, patch_max
 from vad.scoring.alignment import check_alignment
 from vad.scoring.assemble import assemble_scores
-from vad.scoring.frame_scores import anomaly_score, frame_errors, patch_max
+from vad.scoring.frame_scores import anomaly_score
 from vad.scoring.metrics import average_precision, evaluate, roc_auc
 from vad.scoring.normalization import normalize
 from vad.scoring.pipeline import anomaly_scores

@@ -18,10 +18,12 @@ from vad.errors import DataError, ScoreFileError
 from vad.models.checkpoint import load_model
 from vad.models.stae import STAE, STAEModule
 from vad.models.stae.lightning_model import prediction_weights, weighted_prediction_loss
-from vad.models.stae.mix_selection import pseudo_anomalies, select_mix, speed_up
 from vad.models.stae.scoring import branch_weights, mix_scores
 from vad.models.stae.torch_model import Conv3d
+from vad.scoring.pseudo_anomaly import pseudo_anomalies, speed_up
+from vad.scoring.scorer import Scorer
 from vad.tasks.predict import predict
+from vad.tasks.stae_mix import select_mix
 from vad.tasks.train import train
 
 TINY_STAE = [
@@ -100,31 +102,32 @@ def _batch(b: int = 2, length: int = 6, size: int = 16) -> dict:
 
 def test_frame_scores_cover_every_clip_frame_with_one_branch() -> None:
     module = _module(t=3).eval()
-    batch = module.on_after_batch_transfer(_batch(), 0)
-    out = module(batch)
+    scorer = Scorer(module)
+    out = scorer.run(_batch())
     assert out.pred.shape == out.target.shape == (2, 6, 1, 16, 16)
-    rows = module.frame_scores(batch, out)
-    assert rows["video"] == ["v0"] * 6 + ["v1"] * 6
+    rows = scorer.rows(out)
+    assert rows["video"].tolist() == ["v0"] * 6 + ["v1"] * 6
     assert rows["frame"].tolist() == list(range(100, 106)) * 2
-    scores = rows["scores"]
-    assert set(scores) == {"recon_mse", "recon_patch_max", "pred_mse", "pred_patch_max"}
-    is_input = torch.tensor([True] * 3 + [False] * 3).repeat(2)
+    columns = {"recon_mse", "recon_patch_max", "pred_mse", "pred_patch_max"}
+    assert set(rows.columns) == {"video", "frame", *columns}
+    is_input = np.array([True] * 3 + [False] * 3 + [True] * 3 + [False] * 3)
     for branch, covered in (("recon", is_input), ("pred", ~is_input)):
         for name in ("mse", "patch_max"):
-            assert torch.isfinite(scores[f"{branch}_{name}"][covered]).all()
-            assert torch.isnan(scores[f"{branch}_{name}"][~covered]).all()
+            assert np.isfinite(rows[f"{branch}_{name}"][covered]).all()
+            assert np.isnan(rows[f"{branch}_{name}"][~covered]).all()
 
 
 def test_position_calibration_rescales_each_clip_position() -> None:
     module = _module(t=3).eval()
-    batch = module.on_after_batch_transfer(_batch(), 0)
-    out = module(batch)
-    module.position_error[0] = torch.tensor([2.0, 1.0, 1.0, 1.0, 1.0, 6.0])  # mse, mean 2
+    out = Scorer(module).run(_batch())
+    errors = module.fitted.position_error_mean
+    errors.fill_(1.0)
+    errors[0] = torch.tensor([2.0, 1.0, 1.0, 1.0, 1.0, 6.0])  # mse, mean 2
     factors = torch.tensor([1.0, 2.0, 2.0, 2.0, 2.0, 1 / 3])
     assert torch.allclose(module.position_factors()[0], factors)
-    calibrated = module.frame_scores(batch, out)["scores"]
+    calibrated = module.frame_scores(out)
     module.calibrate_positions = False
-    raw = module.frame_scores(batch, out)["scores"]
+    raw = module.frame_scores(out)
     expected = raw["recon_mse"].view(2, 6)[:, :3] * factors[:3]
     assert torch.allclose(calibrated["recon_mse"].view(2, 6)[:, :3], expected)
     expected = raw["pred_mse"].view(2, 6)[:, 3:] * factors[3:]
@@ -212,8 +215,9 @@ def test_train_predict_gives_exactly_one_mixed_score_per_frame(make_cfg, tmp_pat
     assert list(zip(scores["video"], scores["frame"], strict=True)) == expected
     assert scores["filled"].sum() == 0  # every frame is in some clip: no warm-up fill
     # the validation epochs measured the normal error of each clip position
-    assert model.position_error.shape == (2, 4) and (model.position_error > 0).all()
-    assert not torch.equal(model.position_error, torch.ones(2, 4))
+    errors = model.fitted.mean("position_error")
+    assert errors.shape == (2, 4) and (errors > 0).all()
+    assert not torch.equal(errors, torch.ones(2, 4))
     # T = 2: the first 2 frames of a video are reconstruction-only, the last 2 prediction-only
     first = scores.groupby("video").head(2)
     last = scores.groupby("video").tail(2)

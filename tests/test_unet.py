@@ -55,10 +55,11 @@ def test_module_scores_the_target_frame_with_its_original_id() -> None:
     batch = module.on_after_batch_transfer(_batch(), 0)
     assert batch["frames"].shape == (2, 5, 1, 16, 16)
     assert batch["frames"].min() >= -1 and batch["frames"].max() <= 1
-    out = module.predict_step(batch, 0)
-    assert out["frame"].tolist() == [14, 14]
-    assert set(out["scores"]) == {"mse", "psnr", "patch_max"}
-    assert out["scores"]["mse"].shape == (2,)
+    prediction = module.predict_step(batch, 0)
+    assert prediction.frame_ids.tolist() == [[14], [14]]
+    scores = module.frame_scores(prediction)
+    assert set(scores) == {"mse", "psnr", "patch_max"}
+    assert scores["mse"].shape == (2,)
 
 
 def test_training_reduces_the_loss_on_a_fixed_batch() -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 from lightning.pytorch.callbacks import Callback
 
 from vad.data.cache import CachedVideo
+from vad.scoring.scorer import Scorer
 from vad.visualization.examples import collect_examples, write_examples
 from vad.visualization.loggers import log_figures
 
@@ -51,7 +52,7 @@ class SamplePredictions(Callback):
         datamodule = trainer.datamodule
         videos = datamodule.videos("val") or datamodule.videos("train")
         picks = spread_frames(videos, int(pl_module.clip_length), self.frames)
-        examples = collect_examples(pl_module, videos, picks)
+        examples = collect_examples(Scorer(pl_module), videos, picks)
         if not examples:
             log.warning("no sample frame could be predicted; nothing logged")
             return

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
@@ -33,18 +35,33 @@ def clip_starts(frame_ids: np.ndarray, length: int, stride: int = 1) -> np.ndarr
     With ``stride > 1`` the last window of each run is always kept, so that the run's last frames
     are covered.
     """
+    starts = [
+        start + new_clip_starts(0, stop - start, length, stride, complete=True)
+        for start, stop in contiguous_runs(frame_ids)
+    ]
+    starts = [s for s in starts if len(s)]
+    return np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+
+
+def new_clip_starts(
+    before: int, after: int, length: int, stride: int = 1, complete: bool = False
+) -> np.ndarray:
+    """Offsets (from the run's first frame) of the clips of one run that can be cut once it has
+    grown from ``before`` to ``after`` frames: every ``stride``-th window, and, when the run is
+    ``complete`` (ends at ``after``), its last window if the stride skipped it.
+
+    ``clip_starts`` applies it to whole runs; streaming inference applies it frame by frame, so
+    both cut the same clips.
+    """
     if length < 1 or stride < 1:
         raise ValueError(f"clip length and stride must be >= 1, got {length}, {stride}")
-    starts = []
-    for start, stop in contiguous_runs(frame_ids):
-        last = stop - length
-        if last < start:
-            continue
-        run = np.arange(start, last + 1, stride)
-        if run[-1] != last:
-            run = np.append(run, last)
-        starts.append(run)
-    return np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+    last = after - length
+    first = max(0, before - length + 1)
+    first += -first % stride  # the first stride multiple at or after it
+    starts = np.arange(first, last + 1, stride, dtype=np.int64)
+    if complete and last >= 0 and last % stride:
+        starts = np.append(starts, last)
+    return starts
 
 
 class ClipDataset(Dataset):
@@ -83,3 +100,18 @@ class ClipDataset(Dataset):
         item["video"] = video.video
         item["frame_ids"] = torch.from_numpy(video.frame_ids[window].copy())
         return item
+
+
+def memory_video(
+    video: str,
+    arrays: dict[str, np.ndarray],
+    frame_ids: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    split: str = "val",
+) -> CachedVideo:
+    """A video held in memory (e.g. frames rearranged into a pseudo-anomaly) that clips and the
+    scorer read like a cached one; ids default to the frame positions."""
+    count = len(next(iter(arrays.values())))
+    ids = np.arange(count, dtype=np.int64) if frame_ids is None else np.asarray(frame_ids)
+    info = pd.DataFrame(index=pd.Index(ids, name="frame"))
+    return CachedVideo(split, video, video, Path(video), ids, ids, labels, info, dict(arrays))

@@ -17,15 +17,11 @@ import cv2
 import numpy as np
 
 from vad.errors import DataError
+from vad.utils.sorting import natural_key
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov")
 _NUMBER = re.compile(r"(\d+)")
-
-
-def natural_key(name: str) -> list[int | str]:
-    """Sort key that orders embedded numbers numerically (``frame_2`` before ``frame_10``)."""
-    return [int(part) if part.isdigit() else part.lower() for part in _NUMBER.split(name)]
 
 
 def frame_id_from_name(path: Path) -> int:

@@ -9,7 +9,12 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from vad.errors import VADError
-from vad.scoring.options import NORMALIZATIONS
+from vad.scoring.options import (
+    NORMALIZATIONS,
+    ScoringConfigError,
+    parse_smoothing,
+    parse_train_range,
+)
 
 #: member normalisations: the scoring ones plus per-video ranks
 MEMBER_NORMALIZATIONS = (*NORMALIZATIONS, "rank")
@@ -65,10 +70,11 @@ class EnsembleOptions:
             raise EnsembleConfigError(
                 f"objective={self.objective} is better when {better}: set direction={want}"
             )
-        if not self.sigma >= 0:
-            raise EnsembleConfigError(f"smoothing.sigma must be >= 0, got {self.sigma}")
-        if self.median < 0:
-            raise EnsembleConfigError(f"smoothing.median must be >= 0, got {self.median}")
+        try:
+            parse_smoothing({"sigma": self.sigma, "median": self.median}, "smoothing")
+            parse_train_range(self.train_range, "train_range")
+        except ScoringConfigError as exc:
+            raise EnsembleConfigError(str(exc)) from exc
         if self.cv_folds == 1 or self.cv_folds < 0:
             raise EnsembleConfigError(f"cv_folds must be 0 (off) or >= 2, got {self.cv_folds}")
         tune = self.tune_videos
@@ -84,15 +90,20 @@ class EnsembleOptions:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> EnsembleOptions:
         """Options from the composed ensemble config (missing keys take the defaults)."""
-        smoothing = cfg.get("smoothing") or {}
-        train_range = cfg.get("train_range") or cls.train_range
+        try:
+            sigma, median = parse_smoothing(cfg.get("smoothing"), "smoothing")
+            train_range = parse_train_range(
+                cfg.get("train_range") or cls.train_range, "train_range"
+            )
+        except ScoringConfigError as exc:
+            raise EnsembleConfigError(str(exc)) from exc
         report = cfg.get("report", cls.report)
         return cls(
             normalization=str(cfg.get("normalization", cls.normalization)),
-            train_range=(float(train_range[0]), float(train_range[1])),
+            train_range=train_range,
             fusion=str(cfg.get("fusion", cls.fusion)),
-            sigma=float(smoothing.get("sigma", 0.0) or 0.0),
-            median=int(smoothing.get("median", 0) or 0),
+            sigma=sigma,
+            median=median,
             objective=str(cfg.get("objective", cls.objective)),
             direction=str(cfg.get("direction", cls.direction)),
             tune_videos=_tune_videos(cfg.get("tune_videos", cls.tune_videos)),

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vad.data.sources import natural_key
 from vad.ensemble.options import EnsembleConfigError
+from vad.utils.sorting import natural_key
 
 
 @dataclass(frozen=True)

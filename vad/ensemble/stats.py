@@ -1,31 +1,28 @@
 """Training statistics of a member's model, for the ``train_zscore`` / ``train_minmax``
 normalisations (see ``vad.scoring.train_stats``).
 
-Where they are looked for, in order:
+The ensemble asks the member's run for them, in order:
 
 1. ``members.<name>.stats``: a ``score_stats.json``, a checkpoint or a training run folder;
-2. ``score_stats.json`` beside the member's ``scores.csv`` (written when the statistics were
-   fitted in that run: after training, or by ``predict.py`` when it fitted them);
-3. the checkpoint of the scores' run folder (a training run: ``checkpoints/best.ckpt``);
-4. the checkpoint named by the run's ``ckpt_path`` (a predict run: ``.hydra/config.yaml``).
+2. ``score_stats.json`` beside the member's ``scores.csv`` (every scoring run writes it when its
+   model has statistics of the same clip aggregation and patch size);
+3. the checkpoint of the scores' run folder (a training run: ``checkpoints/best.ckpt``).
 
-The statistics must come from the same clip aggregation as the scores when the run says which.
+When the run wrote ``scoring.json`` (its aggregation and patch size), the statistics must match
+it (``vad.scoring.train_stats.check_stats_compatible``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
 from vad.ensemble.members import Member
 from vad.errors import CheckpointError, ScoreFileError, VADError
-from vad.scoring.train_stats import column_stats
+from vad.io.scores import SCORING_FILE, STATS_FILE
+from vad.scoring.train_stats import check_stats_compatible
 
-STATS_FILE = "score_stats.json"
 _LOADED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -34,11 +31,17 @@ def member_stats(member: Member) -> dict[str, Any]:
     cache_key = (str(member.path), member.stats or "")
     if cache_key not in _LOADED:
         stats, source = _find(member)
+        settings = _scoring_settings(member.path.parent)
         try:
-            column_stats(stats, member.column)
+            check_stats_compatible(
+                stats,
+                member.column,
+                settings.get("aggregate"),
+                settings.get("patch_size"),
+                f"the training statistics ({source})",
+            )
         except CheckpointError as exc:
-            raise CheckpointError(f"member {member.name!r} ({source}): {exc}") from exc
-        _check_aggregate(member, stats, source)
+            raise CheckpointError(f"member {member.name!r}: {exc}") from exc
         _LOADED[cache_key] = stats
     return _LOADED[cache_key]
 
@@ -48,81 +51,53 @@ def clear_stats_cache() -> None:
 
 
 def _find(member: Member) -> tuple[dict[str, Any], str]:
-    from vad.models.checkpoint import STATS_KEY, read_checkpoint  # lightning: imported when needed
-
-    if member.stats:
-        return _read(member, Path(member.stats).expanduser()), member.stats
-    run = member.path.parent
-    beside = run / STATS_FILE
-    if beside.is_file():
-        return _read(member, beside), str(beside)
-    for candidate in _checkpoints(run):
-        stats = read_checkpoint(candidate)["vad"].get(STATS_KEY)
+    candidates = [Path(member.stats).expanduser()] if member.stats else []
+    candidates += [member.path.parent / STATS_FILE, member.path.parent]
+    for candidate in candidates:
+        explicit = bool(member.stats) and candidate == candidates[0]
+        if not explicit and not _may_hold_stats(candidate):
+            continue
+        stats = _read(member, candidate)
         if stats:
             return stats, str(candidate)
+        if explicit:
+            raise CheckpointError(
+                f"member {member.name!r}: {candidate} stores no training statistics"
+            )
     raise ScoreFileError(
         f"member {member.name!r}: normalization={member.normalization} needs the training "
         f"statistics of its model, but none were found for {member.path} (no {STATS_FILE} beside "
-        f"it, no checkpoint with stored statistics in its run folder or its run's ckpt_path); "
-        f"give members.{member.name}.stats=<{STATS_FILE}, checkpoint or training run folder> "
+        f"it, no checkpoint with stored statistics in its run folder); give "
+        f"members.{member.name}.stats=<{STATS_FILE}, checkpoint or training run folder> "
         "or choose a per-video normalisation"
     )
 
 
-def _read(member: Member, path: Path) -> dict[str, Any]:
-    """Statistics from a JSON file, a checkpoint or a training run folder."""
-    from vad.models.checkpoint import STATS_KEY, read_checkpoint, resolve_checkpoint
+def _may_hold_stats(path: Path) -> bool:
+    """A statistics file, or a run folder with a checkpoint."""
+    if path.is_file():
+        return True
+    return any(
+        (path / name).is_file() for name in ("checkpoints/best.ckpt", "checkpoints/last.ckpt")
+    )
+
+
+def _read(member: Member, path: Path) -> dict[str, Any] | None:
+    from vad.models.checkpoint import read_score_stats  # lightning: imported when needed
 
     try:
-        if path.suffix == ".json":
-            return json.loads(path.read_text())
-        stats = read_checkpoint(resolve_checkpoint(path))["vad"].get(STATS_KEY)
+        return read_score_stats(path)
+    except VADError as exc:
+        raise ScoreFileError(f"member {member.name!r}: {exc}") from exc
+
+
+def _scoring_settings(run: Path) -> dict[str, Any]:
+    """The clip aggregation and patch size the run's scores were computed with (empty when the
+    run did not record them)."""
+    path = run / SCORING_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise ScoreFileError(
-            f"member {member.name!r}: cannot read statistics {path}: {exc}"
-        ) from exc
-    if not stats:
-        raise CheckpointError(f"member {member.name!r}: {path} stores no training statistics")
-    return stats
-
-
-def _checkpoints(run: Path) -> list[Path]:
-    """The run folder's own checkpoint, then the checkpoint its config names."""
-    from vad.models.checkpoint import resolve_checkpoint
-
-    candidates = [run]
-    ckpt = _run_config(run).get("ckpt_path")
-    if ckpt:
-        path = Path(str(ckpt)).expanduser()
-        candidates.append(path if path.is_absolute() else Path(_run_cwd(run)) / path)
-    found = []
-    for candidate in candidates:
-        with contextlib.suppress(VADError):
-            found.append(resolve_checkpoint(candidate))
-    return found
-
-
-def _run_config(run: Path) -> dict[str, Any]:
-    for name in (".hydra/config.yaml", "config_tree.yaml"):
-        if (run / name).is_file():
-            return OmegaConf.to_container(OmegaConf.load(run / name), resolve=False)
-    return {}
-
-
-def _run_cwd(run: Path) -> str:
-    path = run / ".hydra" / "hydra.yaml"
-    if path.is_file():
-        cwd = OmegaConf.load(path).hydra.runtime.get("cwd")
-        if cwd:
-            return str(cwd)
-    return "."
-
-
-def _check_aggregate(member: Member, stats: dict[str, Any], source: str) -> None:
-    scoring = _run_config(member.path.parent).get("scoring") or {}
-    used, fitted = scoring.get("aggregate"), stats.get("aggregate")
-    if used and fitted and used != fitted:
-        raise CheckpointError(
-            f"member {member.name!r}: its scores were aggregated with {used!r} but the training "
-            f"statistics ({source}) with {fitted!r}"
-        )
+        raise ScoreFileError(f"{path}: cannot read the run's scoring settings ({exc})") from exc

@@ -1,4 +1,5 @@
-"""The summary of an ensemble sweep (a Hydra callback run when a multirun ends).
+"""The summary of an ensemble sweep (written by ``vad.tasks.sweep.SweepSummary``, a Hydra
+callback, when a multirun ends).
 
 Every job of ``python ensemble.py -m ...`` (basic or Optuna sweeper) writes ``metrics.json`` into
 its folder. At the end of the multirun the sweep folder gets
@@ -25,19 +26,18 @@ from __future__ import annotations
 import json
 import logging
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
-from hydra.core.utils import JobReturn
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import OmegaConf
 
 from vad.ensemble.evaluation import REPORTED, mean_std
 from vad.io.atomic import write_csv, write_text
-from vad.tasks.report import console
+from vad.utils.console import console
 
 log = logging.getLogger(__name__)
 
@@ -56,25 +56,6 @@ class Job:
         return self.result.get("status") == "ok"
 
 
-class SweepSummary(Callback):
-    """Writes the sweep summary at the end of a multirun (see the module docstring)."""
-
-    def __init__(self, rerun_best: bool = True) -> None:
-        self.rerun_best = rerun_best
-        self.job_dirs: set[Path] = set()
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self.job_dirs.clear()
-
-    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
-        """Remember this sweep's job folders (jobs launched in this process)."""
-        self.job_dirs.add(Path(str(config.hydra.runtime.output_dir)).resolve())
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(str(config.hydra.sweep.dir))
-        summarize_sweep(sweep_dir, self.rerun_best, self.job_dirs or None)
-
-
 def read_jobs(sweep_dir: Path, only: set[Path] | None = None) -> list[Job]:
     """Jobs of a sweep folder (sub-folders with ``.hydra/overrides.yaml``), by job number;
     ``only``: keep these folders (leaves out folders of an earlier sweep into the same place)."""
@@ -91,9 +72,12 @@ def read_jobs(sweep_dir: Path, only: set[Path] | None = None) -> list[Job]:
 
 
 def summarize_sweep(
-    sweep_dir: Path, rerun_best: bool = True, job_dirs: set[Path] | None = None
+    sweep_dir: Path,
+    rerun: Callable[[Job, Path, dict[str, Any]], None] | None = None,
+    job_dirs: set[Path] | None = None,
 ) -> dict[str, Any] | None:
-    """Write the summary files of a finished sweep; returns the ``summary.yaml`` content."""
+    """Write the summary files of a finished sweep; returns the ``summary.yaml`` content.
+    ``rerun(best job, folder, summary)`` re-runs the best job into ``<sweep>/best``."""
     jobs = read_jobs(sweep_dir, job_dirs)
     ok = [j for j in jobs if j.ok]
     if not ok:
@@ -127,7 +111,7 @@ def summarize_sweep(
         yaml.safe_dump(summary, sort_keys=False, allow_unicode=True), sweep_dir / "summary.yaml"
     )
     _print(table, summary, sweep_dir)
-    if rerun_best:
+    if rerun is not None:
         rerun(best, sweep_dir / "best", summary)
     return summary
 
@@ -176,30 +160,6 @@ def cross_validate(jobs: list[Job], direction: str) -> dict[str, Any]:
             }
         )
     return {"folds": rows, "mean_std": mean_std(rows)}
-
-
-def rerun(job: Job, output_dir: Path, summary: dict[str, Any]) -> None:
-    """Run the job's config again into ``output_dir`` with its report and figures; the report
-    starts with what the sweep says about it."""
-    from vad.tasks.ensemble import ensemble
-
-    cfg = OmegaConf.load(job.folder / ".hydra/config.yaml")
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-        cfg.report = "true"
-    ensemble(cfg)
-    report = output_dir / "report.md"
-    note = (
-        f"> Best of {summary['valid_jobs']} sweep jobs (job {job.num}) by "
-        f"`{summary['objective']}`. Report the metrics on {summary['report']['on']}, "
-        "as in `../summary.yaml`"
-    )
-    if "folds" in job.result:
-        note += (
-            "; the fused scores' numbers below are optimistic, since this configuration was "
-            "chosen on all videos"
-        )
-    write_text(note + ".\n\n" + report.read_text(), report)
 
 
 def _what_to_report(ok: list[Job], best: Job, sweep_dir: Path, direction: str) -> dict[str, Any]:

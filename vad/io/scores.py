@@ -13,12 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vad.data.sources import natural_key
 from vad.errors import ScoreFileError
 from vad.io.atomic import write_csv
+from vad.utils.sorting import natural_key
 
 KEY = ["video", "frame"]
 SCORES_FILE = "scores.csv"
+#: beside a run's scores: the training statistics its model has for them (``vad.models.fitted``)
+STATS_FILE = "score_stats.json"
+#: beside a run's scores: their clip aggregation and patch size
+SCORING_FILE = "scoring.json"
 
 
 def resolve_scores_path(path: str | Path) -> Path:

@@ -1,10 +1,11 @@
 """The shared base LightningModule and the scoring contract of all models.
 
-A model turns a clip batch into a ``Prediction`` (what it predicted or reconstructed and the frames
-it should match), defines its training losses on it, and maps it to raw per-frame errors. Test and
-predict steps then emit, for every scored frame, ``{"video", "frame", "scores"}``: the frame's
-*original* id and raw error columns (see ``vad.scoring.frame_scores``). Nothing downstream needs to
-know which model produced them.
+A model turns a clip batch into a ``Prediction`` (what it predicted or reconstructed, the frames
+it should match and which frames those are), defines its training losses on it, and maps it to raw
+error columns per scored frame (``frame_scores``). Predict steps return the ``Prediction``; the one
+scorer (``vad.scoring.scorer``) turns it into rows keyed by video and *original* frame id. What a
+model measures on its validation videos lives in ``self.fitted`` (``vad.models.fitted``). Nothing
+downstream needs to know which model produced a score.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from torch import nn
 
 from vad.errors import TrainingError
 from vad.models.components.discriminator import PatchDiscriminator
+from vad.models.errors import error_map, frame_errors
+from vad.models.fitted import FittedStatistics
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
-from vad.scoring.frame_scores import frame_errors
 
 
 @dataclass
@@ -30,13 +32,30 @@ class Prediction:
     """Model output for a batch: ``pred`` should match ``target`` (both in [-1, 1]).
 
     For single-frame predictors both are (B, C, H, W) and ``positions`` is the clip position of the
-    target frame; ``extra`` holds anything else a model's losses or scores need.
+    target frame; models that output several frames per clip return (B, P, C, H, W), one per
+    position. ``extra`` holds anything else a model's losses or scores need. ``video`` and
+    ``frame_ids`` (B, P: the original id of every output frame) are set by
+    ``VADModule.predict_clips``.
     """
 
     pred: torch.Tensor
     target: torch.Tensor
     positions: Sequence[int] = (-1,)
     extra: dict[str, torch.Tensor] = field(default_factory=dict)
+    video: list[str] = field(default_factory=list)
+    frame_ids: torch.Tensor | None = None
+
+    def per_position(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pred`` and ``target`` as (B, P, C, H, W), one output frame per clip position."""
+        if self.pred.ndim == 4:
+            return self.pred[:, None], self.target[:, None]
+        return self.pred, self.target
+
+    def error_maps(self) -> torch.Tensor:
+        """Squared-error maps (B, P, H, W) in [0, 1] scale of every output frame."""
+        pred, target = self.per_position()
+        maps = error_map(pred.flatten(0, 1), target.flatten(0, 1))
+        return maps.view(*pred.shape[:2], *maps.shape[-2:])
 
 
 class VADModule(L.LightningModule, ABC):
@@ -77,6 +96,16 @@ class VADModule(L.LightningModule, ABC):
                 channels, adversarial.get("width", 32), adversarial.get("layers", 3)
             )
         self.automatic_optimization = self.discriminator is None
+        self.fitted = FittedStatistics()  # models with moments replace it (see vad.models.fitted)
+
+    @property
+    def score_stats(self) -> dict[str, Any] | None:
+        """Statistics of every score column on the validation videos (``vad.models.fitted``)."""
+        return self.fitted.score_stats
+
+    @score_stats.setter
+    def score_stats(self, stats: dict[str, Any] | None) -> None:
+        self.fitted.score_stats = stats
 
     # ---- what each model defines -------------------------------------------------------------
     @property
@@ -92,15 +121,17 @@ class VADModule(L.LightningModule, ABC):
     def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
         """Training losses; ``"loss"`` is the total that is minimised."""
 
-    def frame_scores(self, batch: dict[str, Any], out: Prediction) -> dict[str, Any]:
-        """Raw per-frame error columns. Default: one target frame per clip."""
-        (position,) = out.positions
-        errors = frame_errors(out.pred, out.target, self.patch_size)
-        return {
-            "video": list(batch["video"]),
-            "frame": batch["frame_ids"][:, position],
-            "scores": errors,
-        }
+    def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
+        """Raw error columns, one (B * P,) tensor each in clip-major order (clip b's P positions
+        together, as ``out.frame_ids.flatten()``). Default: one target frame per clip."""
+        return frame_errors(out.pred, out.target, self.patch_size)
+
+    def predict_clips(self, batch: dict[str, Any]) -> Prediction:
+        """``forward`` on a float batch, with the video and original id of every output frame."""
+        out = self(batch)
+        out.video = list(batch["video"])
+        out.frame_ids = batch["frame_ids"][:, list(out.positions)]
+        return out
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Derive columns from the assembled one-row-per-frame table (e.g. a mix of branch errors
@@ -155,8 +186,16 @@ class VADModule(L.LightningModule, ABC):
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         out = self(batch)
         losses = self.losses(batch, out)
-        errors = self.frame_scores(batch, out)["scores"]
+        errors = self.frame_scores(out)
         self._log_losses("val", {**losses, "psnr": errors["psnr"].mean()})
+
+    def on_validation_epoch_start(self) -> None:
+        self.fitted.reset()
+
+    def on_validation_epoch_end(self) -> None:
+        """Store this epoch's fitted moments (summed over DDP ranks); not after a sanity check."""
+        if not self.trainer.sanity_checking:
+            self.fitted.finish(lambda t: self.trainer.strategy.reduce(t, reduce_op="sum"))
 
     def _log_losses(self, stage: str, losses: dict[str, torch.Tensor]) -> None:
         for name, value in losses.items():
@@ -179,11 +218,10 @@ class VADModule(L.LightningModule, ABC):
             )
 
     # ---- scoring -----------------------------------------------------------------------------
-    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict:
-        return self.frame_scores(batch, self(batch))
-
-    def test_step(self, batch: dict[str, Any], batch_idx: int) -> dict:
-        return self.predict_step(batch, batch_idx)
+    def predict_step(
+        self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0
+    ) -> Prediction:
+        return self.predict_clips(batch)
 
     # ---- optimisation ------------------------------------------------------------------------
     def generator_parameters(self) -> list[nn.Parameter]:

@@ -2,12 +2,14 @@
 
 ``load_model`` rebuilds the module from the stored config, so ``predict.py ckpt_path=...`` needs no
 model config, and a checkpoint used with the wrong model or input size fails with a clear error.
-Score statistics of the held-out validation videos (``store_score_stats``) travel in the same
-metadata and come back as ``model.score_stats``.
+Everything a model fitted on its held-out validation videos is in its state dict under ``fitted.``
+(``vad.models.fitted``); ``store_score_stats`` writes the score statistics there and
+``read_score_stats`` reads them back from a checkpoint, a run folder or a ``score_stats.json``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,8 @@ from vad.io.atomic import atomic_path
 from vad.models.base import VADModule
 
 META_KEY = "vad"
-#: statistics of the score columns on held-out normal videos (``vad.scoring.train_stats``)
-STATS_KEY = "score_stats"
+#: where the score statistics live in a checkpoint's state dict (``FittedStatistics``)
+STATS_STATE_KEY = "fitted._extra_state"
 
 
 class CheckpointMetadata(Callback):
@@ -70,27 +72,42 @@ def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
     checkpoint = read_checkpoint(path)
     meta = checkpoint[META_KEY]
     model = hydra.utils.instantiate(meta["model"])
+    state = dict(checkpoint["state_dict"])
+    # checkpoints written before the fitted-statistics store kept them in the metadata
+    state.setdefault(STATS_STATE_KEY, {"score_stats": meta.get("score_stats")})
     try:
-        model.load_state_dict(checkpoint["state_dict"])
+        model.load_state_dict(state)
     except RuntimeError as exc:
         target, reason = meta["model"].get("_target_"), str(exc).splitlines()[0]
         raise CheckpointError(
             f"{resolve_checkpoint(path)}: weights do not fit {target} ({reason})"
         ) from exc
-    model.score_stats = meta.get(STATS_KEY)
     return model.eval(), meta
 
 
 def store_score_stats(path: str | Path, stats: dict[str, Any]) -> Path:
-    """Write score statistics into a checkpoint's metadata (atomic rewrite of the file)."""
+    """Write score statistics into a checkpoint's fitted statistics (atomic rewrite)."""
     path = resolve_checkpoint(path)
     checkpoint = read_checkpoint(path)
-    checkpoint[META_KEY][STATS_KEY] = stats
+    checkpoint["state_dict"][STATS_STATE_KEY] = {"score_stats": stats}
     mode = path.stat().st_mode & 0o777
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
         tmp.chmod(mode)  # keep the file's permissions
     return path
+
+
+def read_score_stats(path: str | Path) -> dict[str, Any] | None:
+    """The score statistics of a ``score_stats.json``, a checkpoint or a training run folder
+    (None when the checkpoint has none)."""
+    path = Path(path).expanduser()
+    if path.suffix == ".json":
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"{path}: cannot read score statistics ({exc})") from exc
+    state = read_checkpoint(path).get("state_dict", {}).get(STATS_STATE_KEY) or {}
+    return state.get("score_stats")
 
 
 def check_compatible(meta: dict[str, Any], data: DictConfig | dict, path: str | Path) -> None:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
 from vad.data.cache import CachedVideo
 from vad.errors import ScoreFileError
 from vad.io.scores import KEY, sort_scores
-
-
-def prediction_rows(prediction: Mapping[str, Any]) -> pd.DataFrame:
-    """The per-clip score rows a model's ``frame_scores`` returned for one batch: ``video``,
-    ``frame`` (int64, never through a float: ids above 2**24 would be rounded) and the scores."""
-    frames = prediction["frame"]
-    frames = frames.detach().cpu().numpy() if torch.is_tensor(frames) else np.asarray(frames)
-    rows = pd.DataFrame({"video": list(prediction["video"]), "frame": frames.astype(np.int64)})
-    for name, values in prediction["scores"].items():
-        rows[name] = torch.as_tensor(values).detach().float().cpu().numpy()
-    return rows
 
 
 def assemble_scores(

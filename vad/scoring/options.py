@@ -7,13 +7,22 @@ sigma          Gaussian smoothing sigma in frames (0 = off)
 median         median filter window in frames (0 or 1 = off); applied before the Gaussian
 train_range    (low, high) quantiles of the validation scores that ``train_minmax`` maps to
                0 and 1
+aggregate      mean | max: combines the scores of clips that cover the same frame
+patch_size     k of the ``patch_max`` columns (None: the model's own)
+train_stats    auto | refit | never: when the validation statistics are fitted
+report         ``ReportOptions``: the visual report of labelled runs
+
+Every key of ``conf/scoring`` is read here, once; an unknown key is an error naming it. The
+smoothing and train-range parsers are shared with the ensemble options.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from omegaconf import OmegaConf
 
 from vad.errors import VADError
 from vad.scoring.train_stats import QUANTILES, quantile_key
@@ -36,8 +45,88 @@ DESCRIPTIONS = {
 }
 
 
+AGGREGATES = ("mean", "max")
+TRAIN_STATS_MODES = ("auto", "refit", "never")
+KEYS = (
+    "column",
+    "normalization",
+    "train_range",
+    "smoothing",
+    "aggregate",
+    "patch_size",
+    "train_stats",
+    "report",
+)
+
+
 class ScoringConfigError(VADError, ValueError):
     """A scoring option is unknown or out of range."""
+
+
+def plain(cfg: Any) -> Any:
+    """A config node as plain Python containers."""
+    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+
+
+def check_keys(cfg: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(cfg) - set(allowed))
+    if unknown:
+        raise ScoringConfigError(f"{where}: unknown key(s) {unknown} (known: {', '.join(allowed)})")
+
+
+def parse_smoothing(cfg: Mapping[str, Any] | None, where: str) -> tuple[float, int]:
+    """``(sigma, median)`` of a ``smoothing`` block, validated."""
+    cfg = plain(cfg) or {}
+    check_keys(cfg, ("sigma", "median"), where)
+    sigma, median = float(cfg.get("sigma", 0.0) or 0.0), cfg.get("median", 0) or 0
+    if not sigma >= 0:
+        raise ScoringConfigError(f"{where}.sigma must be >= 0, got {sigma}")
+    if int(median) != median or median < 0:
+        raise ScoringConfigError(f"{where}.median must be a whole number >= 0, got {median}")
+    return sigma, int(median)
+
+
+def parse_train_range(value: Any, where: str) -> tuple[float, float]:
+    """Two increasing quantiles among the stored ``QUANTILES``."""
+    value = plain(value)
+    stored = {quantile_key(q) for q in QUANTILES}
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low, high = -1.0, -1.0
+    if not 0 <= low < high <= 1 or {quantile_key(low), quantile_key(high)} - stored:
+        raise ScoringConfigError(
+            f"{where}={value} must be two increasing quantiles among {list(QUANTILES)}"
+        )
+    return low, high
+
+
+def check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ScoringConfigError(f"{key}={value!r} is unknown (choose from {', '.join(allowed)})")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """``scoring.report``: the report of labelled runs and its most anomalous frames."""
+
+    enabled: bool = True
+    top_k: int = 8
+    min_gap: int = 10
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any] | None) -> ReportOptions:
+        cfg = plain(cfg) or {}
+        check_keys(cfg, ("enabled", "top_k", "min_gap"), "scoring.report")
+        report = cls(
+            bool(cfg.get("enabled", True)),
+            int(cfg.get("top_k", 8)),
+            int(cfg.get("min_gap", 10)),
+        )
+        if report.top_k < 0 or report.min_gap < 0:
+            raise ScoringConfigError(f"scoring.report top_k and min_gap must be >= 0: {cfg}")
+        return report
 
 
 @dataclass(frozen=True)
@@ -49,37 +138,39 @@ class ScoringOptions:
     sigma: float = 0.0
     median: int = 0
     train_range: tuple[float, float] = (0.0, 0.999)
+    aggregate: str = "mean"
+    patch_size: int | None = None
+    train_stats: str = "auto"
+    report: ReportOptions = field(default_factory=ReportOptions)
 
     def __post_init__(self) -> None:
-        if self.normalization not in NORMALIZATIONS:
-            raise ScoringConfigError(
-                f"scoring.normalization={self.normalization!r} is unknown "
-                f"(choose from {', '.join(NORMALIZATIONS)})"
-            )
-        if not self.sigma >= 0:
-            raise ScoringConfigError(f"scoring.smoothing.sigma must be >= 0, got {self.sigma}")
-        if self.median < 0:
-            raise ScoringConfigError(f"scoring.smoothing.median must be >= 0, got {self.median}")
-        low, high = self.train_range
-        stored = {quantile_key(q) for q in QUANTILES}
-        if not 0 <= low < high <= 1 or {quantile_key(low), quantile_key(high)} - stored:
-            raise ScoringConfigError(
-                f"scoring.train_range={list(self.train_range)} must be two increasing quantiles "
-                f"among {list(QUANTILES)}"
-            )
+        check_choice("scoring.normalization", self.normalization, NORMALIZATIONS)
+        check_choice("scoring.aggregate", self.aggregate, AGGREGATES)
+        check_choice("scoring.train_stats", self.train_stats, TRAIN_STATS_MODES)
+        parse_smoothing({"sigma": self.sigma, "median": self.median}, "scoring.smoothing")
+        parse_train_range(self.train_range, "scoring.train_range")
+        if self.patch_size is not None and self.patch_size < 1:
+            raise ScoringConfigError(f"scoring.patch_size must be >= 1, got {self.patch_size}")
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any] | None) -> ScoringOptions:
         """Options from a ``conf/scoring`` mapping (missing keys take the defaults)."""
-        cfg = cfg or {}
-        smoothing = cfg.get("smoothing") or {}
-        train_range = cfg.get("train_range") or cls.train_range
+        cfg = plain(cfg) or {}
+        check_keys(cfg, KEYS, "scoring")
+        sigma, median = parse_smoothing(cfg.get("smoothing"), "scoring.smoothing")
+        patch_size = cfg.get("patch_size")
         return cls(
             column=str(cfg.get("column", cls.column)),
             normalization=str(cfg.get("normalization", cls.normalization)),
-            sigma=float(smoothing.get("sigma", 0.0) or 0.0),
-            median=int(smoothing.get("median", 0) or 0),
-            train_range=(float(train_range[0]), float(train_range[1])),
+            sigma=sigma,
+            median=median,
+            train_range=parse_train_range(
+                cfg.get("train_range") or cls.train_range, "scoring.train_range"
+            ),
+            aggregate=str(cfg.get("aggregate", cls.aggregate)),
+            patch_size=None if patch_size is None else int(patch_size),
+            train_stats=str(cfg.get("train_stats", cls.train_stats)),
+            report=ReportOptions.from_config(cfg.get("report")),
         )
 
     @property

@@ -100,3 +100,27 @@ def stored_quantile(stats: Mapping[str, Any], q: float) -> float:
             f"(stored: {sorted(quantiles, key=float)})"
         )
     return float(quantiles[key])
+
+
+def check_stats_compatible(
+    stats: Mapping[str, Any] | None,
+    column: str,
+    aggregate: str | None,
+    patch_size: int | None = None,
+    source: str = "the stored training statistics",
+) -> Mapping[str, Any]:
+    """The statistics of ``column``, after checking they were computed with the clip
+    aggregation of the scores they normalise (and the patch size, for a patch column). ``None``
+    for a setting means it is unknown and not checked."""
+    found = column_stats(stats, column)
+    want: dict[str, Any] = {"aggregate": aggregate}
+    if column.endswith("patch_max"):
+        want["patch_size"] = patch_size
+    for key, value in want.items():
+        stored = stats.get(key)
+        if value is not None and stored is not None and stored != value:
+            raise CheckpointError(
+                f"{source} were computed with {key}={stored}, the scores use {key}={value}; "
+                "refit them with scoring.train_stats=refit"
+            )
+    return found

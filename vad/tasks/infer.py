@@ -1,6 +1,6 @@
 """Inference on any footage: ``predict.py source=<video file | frame folder | video folder>``.
 
-Every frame is scored with the checkpoint's model as it is decoded (``vad.tasks.stream``), so
+Every frame is scored with the checkpoint's model as it is decoded (``vad.inference``), so
 memory stays bounded for hour-long videos; no frame cache is built. Writes ``scores.csv`` (the raw
 columns, ``filled``, the online ``score`` and ``alarm``), ``score_curve.png`` with one curve per
 video under ``curves/``, ``annotated/<video>.mp4`` (error heatmap and score bar, red over the
@@ -21,20 +21,20 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from vad.data.cache import resize_frame
+from vad.data.stages import Frame, FrameStage
+from vad.inference.alarm import AlarmScore
+from vad.inference.annotate import StreamAnnotator
+from vad.inference.engine import StreamScorer, plain_video
+from vad.inference.sources import StreamSource, list_sources
 from vad.io.atomic import write_json
 from vad.io.scores import write_scores
 from vad.models.base import VADModule
 from vad.models.checkpoint import load_model, resolve_checkpoint
-from vad.preprocessing.base import Frame, FrameStage
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.options import ScoringOptions
-from vad.tasks.alarm import AlarmScore
-from vad.tasks.annotate import StreamAnnotator
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console
 from vad.tasks.score import ensure_score_stats, prepare_scoring
-from vad.tasks.sources import StreamSource, list_sources
-from vad.tasks.stream import StreamScorer, plain_video
 from vad.tasks.tracking import log_run_results
 from vad.visualization.curves import draw_video, write_curve_grid
 from vad.visualization.figures import new_figure, safe_name, save_png
@@ -94,7 +94,7 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     alarm = AlarmScore.build(
         options, model.score_stats, settings.threshold, settings.threshold_quantile, ckpt
     )
-    prepare_scoring(model, options, cfg.scoring, uses_stats)
+    prepare_scoring(model, options, uses_stats)
     model.to(settings.torch_device()).eval()
     data = meta["data"]
     context = StreamContext(
@@ -104,7 +104,7 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
         _fitted_stages(cfg, data),
         data,
         int(cfg.get("batch_size") or data.get("eval_batch_size") or data.get("batch_size", 8)),
-        str(cfg.scoring.get("aggregate", "mean")),
+        options.aggregate,
         output_dir,
     )
     console.print(f"model {meta['model']['_target_']} from {ckpt}; alarm: {alarm.describe()}")

@@ -50,11 +50,11 @@ def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> f
             data.eval_batch_size = cfg.batch_size
     console.print(f"model {meta['model']['_target_']} from {ckpt}")
     datamodule = instantiate_datamodule(data, cfg.get("preprocess"))
-    needed = ScoringOptions.from_config(cfg.scoring).needs_train_stats
+    options = ScoringOptions.from_config(cfg.scoring)
     own_data = datamodule if cfg.get("data") is None else None
-    ensure_score_stats(cfg, model, meta, ckpt, needed, own_data)
+    ensure_score_stats(cfg, model, meta, ckpt, options.needs_train_stats, own_data)
     metrics: dict[str, Any] = score_videos(
-        model, datamodule, cfg.trainer, output_dir, cfg.scoring, loggers
+        model, datamodule, cfg.trainer, output_dir, options, loggers
     )
     log_test_results(loggers, metrics, output_dir)
     value = metrics.get(cfg.get("optimized_metric") or "")

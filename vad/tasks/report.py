@@ -6,14 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
-from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.tree import Tree
 
 from vad.io.atomic import write_text
-
-console = Console()
+from vad.utils.console import console
 
 
 def print_config_tree(cfg: DictConfig, save_to: str | Path | None = None) -> None:

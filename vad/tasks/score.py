@@ -16,16 +16,16 @@ from omegaconf import DictConfig, OmegaConf
 from vad.data.datamodule import VideoDataModule
 from vad.errors import CheckpointError, DataError
 from vad.io.atomic import write_csv, write_json
-from vad.io.scores import read_scores, write_scores
-from vad.io.writer import ScoreWriter
+from vad.io.scores import SCORING_FILE, STATS_FILE, read_scores
 from vad.models.base import VADModule
 from vad.models.checkpoint import load_model, store_score_stats
 from vad.scoring.alignment import check_alignment
-from vad.scoring.assemble import assemble_scores, prediction_rows
 from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
 from vad.scoring.pipeline import score_frame
-from vad.scoring.train_stats import column_stats, score_statistics
+from vad.scoring.scorer import Scorer
+from vad.scoring.train_stats import check_stats_compatible, score_statistics
+from vad.scoring.writer import ScoreWriter
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_metrics
 from vad.visualization.examples import collect_examples, top_frames
@@ -33,7 +33,7 @@ from vad.visualization.loggers import log_figures
 from vad.visualization.report import write_report
 
 log = logging.getLogger(__name__)
-TRAIN_STATS_MODES = ("auto", "refit", "never")
+VAL_SCORES_FILE = "val_scores.csv"
 
 
 def score_videos(
@@ -41,7 +41,7 @@ def score_videos(
     datamodule: VideoDataModule,
     trainer_cfg: DictConfig,
     output_dir: str | Path,
-    scoring: DictConfig,
+    options: ScoringOptions,
     loggers: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Write ``scores.csv`` for the test videos, then, when they are labelled, ``metrics.json``,
@@ -51,9 +51,9 @@ def score_videos(
     Returns the metrics (empty without labels).
     """
     output_dir = Path(output_dir)
-    options = ScoringOptions.from_config(scoring)
-    prepare_scoring(model, options, scoring, uses_stats=options.needs_train_stats)
-    scores, fps = _predict_test_scores(model, datamodule, trainer_cfg, output_dir, scoring)
+    prepare_scoring(model, options, uses_stats=options.needs_train_stats)
+    scores, fps = _predict_test_scores(model, datamodule, trainer_cfg, output_dir, options)
+    _write_stats_beside(model, options, output_dir)
     if "label" not in scores.columns:
         return {}
     frame, metrics, videos = evaluate_scores(
@@ -61,10 +61,12 @@ def score_videos(
     )
     metrics["inference_fps"] = fps
     write_json(metrics, output_dir / "metrics.json")
-    report = scoring.get("report") or {}
-    if report.get("enabled", True):
-        picks = top_frames(frame, int(report.get("top_k", 8)), int(report.get("min_gap", 10)))
-        examples = collect_examples(model, datamodule.videos("test"), picks)
+    report = options.report
+    if report.enabled:
+        picks = top_frames(frame, report.top_k, report.min_gap)
+        examples = collect_examples(
+            Scorer(model, options.aggregate), datamodule.videos("test"), picks
+        )
         figures = write_report(
             frame, metrics, videos, output_dir, "Evaluation report", options.describe(), examples
         )
@@ -78,11 +80,11 @@ def _predict_test_scores(
     datamodule: VideoDataModule,
     trainer_cfg: DictConfig,
     output_dir: Path,
-    scoring: DictConfig,
+    options: ScoringOptions,
 ) -> tuple[pd.DataFrame, float]:
     """``scores.csv`` of the test videos, checked against the layout, and frames per second."""
     datamodule.configure_clips(model.clip_length, model.modalities)
-    writer = ScoreWriter(output_dir, scoring.get("aggregate", "mean"))
+    writer = ScoreWriter(output_dir, options.aggregate)
     trainer = hydra.utils.instantiate(
         trainer_cfg, callbacks=[writer], logger=False, enable_checkpointing=False
     )
@@ -92,6 +94,8 @@ def _predict_test_scores(
     seconds = time.perf_counter() - start
     scores = read_scores(writer.path)
     check_alignment(scores, datamodule.split_table("test"), str(writer.path))
+    settings = {"aggregate": options.aggregate, "patch_size": int(model.patch_size)}
+    write_json(settings, output_dir / SCORING_FILE)
     fps = len(scores) / seconds if seconds > 0 else float("nan")
     console.print(
         f"scored {len(scores)} frames of {scores['video'].nunique()} videos in "
@@ -119,13 +123,13 @@ def fit_score_stats(
     datamodule: VideoDataModule,
     trainer_cfg: DictConfig,
     output_dir: str | Path,
-    scoring: DictConfig,
+    options: ScoringOptions,
 ) -> dict[str, Any]:
     """Score the held-out validation videos and return the statistics of every score column;
     writes ``val_scores.csv`` and ``score_stats.json`` into ``output_dir``."""
     output_dir = Path(output_dir)
-    aggregate = scoring.get("aggregate", "mean")
-    _apply_patch_size(model, scoring)
+    aggregate = options.aggregate
+    _apply_patch_size(model, options)
     datamodule.configure_clips(model.clip_length, model.modalities)
     videos = datamodule.videos("val")
     if not videos:
@@ -133,22 +137,19 @@ def fit_score_stats(
             "training statistics need held-out normal validation videos, but data.val_videos "
             "selects none"
         )
+    writer = ScoreWriter(output_dir, aggregate, VAL_SCORES_FILE, videos)
     trainer = hydra.utils.instantiate(
-        trainer_cfg, devices=1, callbacks=[], logger=False, enable_checkpointing=False
+        trainer_cfg, devices=1, callbacks=[writer], logger=False, enable_checkpointing=False
     )
-    batches = trainer.predict(model, dataloaders=datamodule.val_dataloader())
-    raw = pd.concat([prediction_rows(batch) for batch in batches], ignore_index=True)
-    assembled = assemble_scores(raw, videos, aggregate)
-    scores = model.finalize_scores(assembled)
-    derived = [c for c in scores.columns if c not in assembled.columns]
-    columns = [c for c in raw.columns if c not in ("video", "frame")] + derived
-    write_scores(scores, output_dir / "val_scores.csv")
+    trainer.predict(model, dataloaders=datamodule.val_dataloader(), return_predictions=False)
+    scores = read_scores(writer.path)
+    columns = writer.columns
     stats = score_statistics(scores, columns, "val", aggregate)
     stats["patch_size"] = int(getattr(model, "patch_size", 0))
-    write_json(stats, output_dir / "score_stats.json")
+    write_json(stats, output_dir / STATS_FILE)
     console.print(
         f"training statistics of {columns} on {stats['frames']} frames of the validation "
-        f"videos {stats['videos']} -> {output_dir / 'score_stats.json'}"
+        f"videos {stats['videos']} -> {output_dir / STATS_FILE}"
     )
     return stats
 
@@ -159,11 +160,11 @@ def fit_and_store_score_stats(
     datamodule: VideoDataModule,
     trainer_cfg: DictConfig,
     output_dir: str | Path,
-    scoring: DictConfig,
+    options: ScoringOptions,
 ) -> dict[str, Any]:
     """``fit_score_stats`` for ``model`` (loaded from ``ckpt``), stored in ``ckpt`` and set as
     ``model.score_stats``."""
-    stats = fit_score_stats(model, datamodule, trainer_cfg, output_dir, scoring)
+    stats = fit_score_stats(model, datamodule, trainer_cfg, output_dir, options)
     store_score_stats(ckpt, stats)
     model.score_stats = stats
     console.print(f"stored the training statistics in {ckpt}")
@@ -181,7 +182,8 @@ def ensure_score_stats(
     """Fit and store the training statistics on ``scoring.train_stats=refit``, or when they are
     ``needed`` and the checkpoint has none (``auto``). They always come from the checkpoint's own
     training data: ``datamodule`` when it is that data, else one built from ``meta``."""
-    mode = train_stats_mode(cfg.scoring)
+    options = ScoringOptions.from_config(cfg.scoring)
+    mode = options.train_stats
     if not (mode == "refit" or (mode == "auto" and needed and model.score_stats is None)):
         return
     try:
@@ -189,7 +191,7 @@ def ensure_score_stats(
             own = OmegaConf.create(dict(meta["data"]))
             datamodule = instantiate_datamodule(own, cfg.get("preprocess"))
         fit_and_store_score_stats(
-            model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, cfg.scoring
+            model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, options
         )
     except DataError as exc:
         raise CheckpointError(
@@ -204,11 +206,11 @@ def fit_stats_after_training(
     datamodule: VideoDataModule,
     trainer_cfg: DictConfig,
     output_dir: str | Path,
-    scoring: DictConfig,
+    options: ScoringOptions,
 ) -> dict[str, Any] | None:
     """After training: store the statistics of the best checkpoint on the validation videos
     (``scoring.train_stats``: auto = when there are validation videos, never = skip)."""
-    mode = train_stats_mode(scoring)
+    mode = options.train_stats
     if not ckpt or mode == "never":
         return None
     if not len(datamodule.split_table("val")):
@@ -217,47 +219,34 @@ def fit_stats_after_training(
         log.info("no validation videos: training statistics are not computed")
         return None
     model, _ = load_model(ckpt)
-    return fit_and_store_score_stats(model, ckpt, datamodule, trainer_cfg, output_dir, scoring)
+    return fit_and_store_score_stats(model, ckpt, datamodule, trainer_cfg, output_dir, options)
 
 
-def train_stats_mode(scoring: DictConfig) -> str:
-    mode = str(scoring.get("train_stats", "auto"))
-    if mode not in TRAIN_STATS_MODES:
-        raise DataError(
-            f"scoring.train_stats={mode!r} is unknown (choose from {', '.join(TRAIN_STATS_MODES)})"
-        )
-    return mode
-
-
-def check_stats_match(
-    stats: Mapping[str, Any], model: VADModule, options: ScoringOptions, scoring: DictConfig
-) -> None:
-    """Stored statistics must come from the same clip aggregation (and patch size for
-    ``patch_max``)."""
-    want = {"aggregate": scoring.get("aggregate", "mean")}
-    if options.column == "patch_max":
-        want["patch_size"] = int(getattr(model, "patch_size", 0))
-    for key, value in want.items():
-        if key in stats and stats[key] != value:
-            raise CheckpointError(
-                f"the stored training statistics were computed with {key}={stats[key]}, "
-                f"this run uses {key}={value}; refit them with scoring.train_stats=refit"
-            )
-
-
-def prepare_scoring(
-    model: VADModule, options: ScoringOptions, scoring: DictConfig, uses_stats: bool
-) -> None:
+def prepare_scoring(model: VADModule, options: ScoringOptions, uses_stats: bool) -> None:
     """Apply ``scoring.patch_size``; when the run uses the stored training statistics, check they
     exist for the score column and were computed with this run's aggregation and patch size."""
-    _apply_patch_size(model, scoring)
+    _apply_patch_size(model, options)
     if uses_stats:
-        stats = getattr(model, "score_stats", None)
-        column_stats(stats, options.column)
-        check_stats_match(stats, model, options, scoring)
+        check_stats_compatible(
+            model.score_stats, options.column, options.aggregate, int(model.patch_size)
+        )
 
 
-def _apply_patch_size(model: VADModule, scoring: DictConfig) -> None:
+def _write_stats_beside(model: VADModule, options: ScoringOptions, output_dir: Path) -> None:
+    """``score_stats.json`` beside ``scores.csv`` when the model has statistics of the same
+    aggregation and patch size: what the ensemble normalises these scores with."""
+    stats = model.score_stats
+    if not stats or (output_dir / STATS_FILE).is_file():
+        return
+    same = stats.get("aggregate") in (None, options.aggregate) and stats.get("patch_size") in (
+        None,
+        int(model.patch_size),
+    )
+    if same:
+        write_json(stats, output_dir / STATS_FILE)
+
+
+def _apply_patch_size(model: VADModule, options: ScoringOptions) -> None:
     """``scoring.patch_size`` (when set) overrides the model's k of the ``patch_max`` column."""
-    if scoring.get("patch_size") is not None:
-        model.patch_size = int(scoring.patch_size)
+    if options.patch_size is not None:
+        model.patch_size = options.patch_size

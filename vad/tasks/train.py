@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
+from vad.scoring.options import ScoringOptions
 from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
@@ -36,6 +37,7 @@ def train(cfg: DictConfig) -> float | None:
 
 
 def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dict[str, Any]:
+    scoring = ScoringOptions.from_config(cfg.scoring)  # checked before any long work
     datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
     model = hydra.utils.instantiate(cfg.model)
     datamodule.configure_clips(model.clip_length, model.modalities)
@@ -56,12 +58,12 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
         scoring_trainer = single_device(cfg.trainer)
     if trainer.checkpoint_callback is not None:
         saved = _best_checkpoint(trainer)
-        fit_stats_after_training(saved, datamodule, scoring_trainer, output_dir, cfg.scoring)
+        fit_stats_after_training(saved, datamodule, scoring_trainer, output_dir, scoring)
     if cfg.get("test"):
         best = _best_checkpoint(trainer)
         console.print(f"scoring the test videos with {best}")
         trained, _ = load_model(best)
-        test = score_videos(trained, datamodule, scoring_trainer, output_dir, cfg.scoring, loggers)
+        test = score_videos(trained, datamodule, scoring_trainer, output_dir, scoring, loggers)
         metrics.update({f"test/{k}": v for k, v in test.items() if not isinstance(v, dict)})
         log_test_results(loggers, test, output_dir)
     write_json(metrics, output_dir / "train_metrics.json")

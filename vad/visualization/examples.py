@@ -1,10 +1,9 @@
 """The k most anomalous frames: the frame, the model's prediction/reconstruction of it and the
 squared-error heatmap, side by side.
 
-The model is re-run on the clips that contain each chosen frame; the clip whose scored position
-(``Prediction.positions``) is that frame provides the prediction. This works for every model that
-follows ``forward(batch) -> Prediction(pred, target, positions)``: single-frame predictors return
-(B, C, H, W) tensors, multi-frame reconstructions (B, T, C, H, W) with one position per frame.
+The model is re-run (through the one scorer) on the clips that contain each chosen frame; the
+first output frame whose original id is that frame provides the prediction. This works for every
+model, whatever number of frames it outputs per clip.
 """
 
 from __future__ import annotations
@@ -21,7 +20,8 @@ from torch.utils.data import default_collate
 
 from vad.data.cache import CachedVideo
 from vad.data.clips import ClipDataset
-from vad.scoring.frame_scores import error_map
+from vad.models.errors import error_map
+from vad.scoring.scorer import Scorer
 from vad.visualization.figures import new_figure, safe_name, save_png
 
 log = logging.getLogger(__name__)
@@ -58,44 +58,35 @@ def top_frames(frame: pd.DataFrame, k: int, min_gap: int = 10) -> pd.DataFrame:
     return frame.loc[chosen].reset_index(drop=True)
 
 
-@torch.no_grad()
-def predict_frame(model: torch.nn.Module, video: CachedVideo, frame_id: int) -> tuple | None:
+def predict_frame(scorer: Scorer, video: CachedVideo, frame_id: int) -> tuple | None:
     """(prediction, target) images (C, H, W) in [-1, 1] for ``frame_id``, or None when no clip of
     ``video`` scores that frame."""
+    model = scorer.model
     length = int(model.clip_length)
-    dataset = ClipDataset([video], length, 1, getattr(model, "modalities", ("frames",)))
+    dataset = ClipDataset([video], length, 1, model.modalities)
     position = int(np.searchsorted(video.frame_ids, frame_id))
     starts = dataset.index[:, 1]
     candidates = np.flatnonzero((starts <= position) & (starts > position - length))
     if not len(candidates):
         return None
-    device = next(model.parameters()).device
-    batch = default_collate([dataset[int(i)] for i in candidates])
-    batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
-    batch = model.on_after_batch_transfer(batch, 0)
-    was_training = model.training
-    model.eval()
-    out = model(batch)
-    model.train(was_training)
-    for j, clip_position in enumerate(out.positions):
-        hits = torch.nonzero(batch["frame_ids"][:, clip_position] == frame_id).flatten()
-        if len(hits):
-            b = int(hits[0])
-            pred = out.pred[b] if out.pred.ndim == 4 else out.pred[b, j]
-            target = out.target[b] if out.target.ndim == 4 else out.target[b, j]
-            return pred.float().cpu(), target.float().cpu()
-    return None
+    out = scorer.run(default_collate([dataset[int(i)] for i in candidates]))
+    hits = torch.nonzero(frame_id == out.frame_ids.T)  # (position, clip): earliest position first
+    if not len(hits):
+        return None
+    p, b = (int(v) for v in hits[0])
+    pred, target = out.per_position()
+    return pred[b, p].float().cpu(), target[b, p].float().cpu()
 
 
 def collect_examples(
-    model: torch.nn.Module, videos: Sequence[CachedVideo], picks: pd.DataFrame
+    scorer: Scorer, videos: Sequence[CachedVideo], picks: pd.DataFrame
 ) -> list[Example]:
-    """Run ``model`` for every picked (video, frame); frames it cannot re-score are skipped."""
+    """Re-score every picked (video, frame); frames no clip scores are skipped."""
     by_name = {v.video: v for v in videos}
     examples = []
     for row in picks.itertuples(index=False):
         video, frame_id = by_name.get(str(row.video)), int(row.frame)
-        found = predict_frame(model, video, frame_id) if video is not None else None
+        found = predict_frame(scorer, video, frame_id) if video is not None else None
         if found is None:
             log.warning("no clip scores video %s frame %d; not shown", row.video, frame_id)
             continue

@@ -18,17 +18,18 @@ import torch
 from vad.data.flow import flow_settings, flow_valid
 from vad.errors import DataError, VADError
 from vad.models.base import Prediction, VADModule
+from vad.models.errors import frame_errors
+from vad.models.fitted import FittedStatistics
 from vad.models.joint.scores import (
     FLOW_COLUMNS,
     FRAME_COLUMNS,
     STAT_COLUMNS,
-    ErrorStats,
     combined_score,
     flow_errors,
+    log_errors,
 )
 from vad.models.joint.torch_model import JointNet
 from vad.models.losses import gradient_loss, intensity_loss
-from vad.scoring.frame_scores import frame_errors
 
 
 class JointConfigError(VADError, ValueError):
@@ -46,9 +47,9 @@ class JointModule(VADModule):
     Score columns: ``mse``, ``psnr``, ``patch_max`` (frame stream), ``flow_mse``,
     ``flow_patch_max`` (flow stream) and ``combined`` (see ``vad.models.joint.scores``). The
     mean/std of the log errors of each stream column on the held-out normal validation videos are
-    measured at the end of every validation epoch into the buffer ``error_stats`` (rows
-    ``STAT_COLUMNS``), so every checkpoint holds the statistics of its own weights; no test
-    statistic is used.
+    measured over every validation epoch (the fitted moment ``log_error``, entries
+    ``STAT_COLUMNS``; see ``vad.models.fitted``), so every checkpoint holds the statistics of its
+    own weights; no test statistic is used.
 
     Args:
         flow: the data config's flow settings the model is trained with; fitting or predicting on
@@ -90,8 +91,7 @@ class JointModule(VADModule):
         self.flow_cfg = flow_settings(flow) if flow is not None else None
         self.net = JointNet(channels, self.history, base_width, motion_width, depth)
         self.register_buffer("flow_scale", torch.zeros(()))
-        self.register_buffer("error_stats", torch.full((len(STAT_COLUMNS), 2), float("nan")))
-        self._val_stats = ErrorStats()
+        self.fitted = FittedStatistics({"log_error": (len(STAT_COLUMNS),)})
 
     @property
     def clip_length(self) -> int:
@@ -141,16 +141,7 @@ class JointModule(VADModule):
         self._log_losses(
             "val", {**losses, "psnr": errors["psnr"].mean(), "flow_mse": errors["flow_mse"].mean()}
         )
-        if not self.trainer.sanity_checking:
-            self._val_stats.update(errors)
-
-    def on_validation_epoch_start(self) -> None:
-        self._val_stats = ErrorStats()
-
-    def on_validation_epoch_end(self) -> None:
-        """Store this epoch's validation statistics (saved with the weights they belong to)."""
-        if not self.trainer.sanity_checking and self._val_stats.count > 1:
-            self.error_stats.copy_(self._val_stats.table())
+        self.fitted.update("log_error", log_errors(errors))
 
     def on_fit_start(self) -> None:
         self._check_flow_settings()
@@ -172,17 +163,14 @@ class JointModule(VADModule):
         )
         return errors
 
-    def frame_scores(self, batch: dict[str, Any], out: Prediction) -> dict[str, Any]:
+    def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
         errors = self.stream_errors(out)
-        errors["combined"] = combined_score(errors, self.error_stats, self.combined_weights)
-        return {
-            "video": list(batch["video"]),
-            "frame": batch["frame_ids"][:, self.history],
-            "scores": errors,
-        }
+        mean, std = self.fitted.mean("log_error"), self.fitted.std("log_error")
+        errors["combined"] = combined_score(errors, mean, std, self.combined_weights)
+        return errors
 
     def on_predict_start(self) -> None:
-        if not torch.isfinite(self.error_stats).all():
+        if not self.fitted.is_fitted("log_error"):
             raise JointConfigError(
                 "the model has no validation error statistics for its combined score (it was "
                 "never validated); train it with validation videos (data.val_videos > 0)"

@@ -7,8 +7,8 @@ flow_patch_max   max over k x k average-pooled patches (stride k // 2) of the sq
                  endpoint-error map
 combined         sum over the two streams of ``weight * (log e - mean) / std``, where ``e`` is
                  the stream's chosen error column and mean / std are those of ``log e`` on the
-                 held-out normal validation videos (``ErrorStats``): each stream counts in
-                 units of its own normal variability. Higher = more anomalous.
+                 held-out normal validation videos (the fitted moment ``log_error``): each
+                 stream counts in units of its own normal variability. Higher = more anomalous.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 FRAME_COLUMNS = ("mse", "patch_max")
 FLOW_COLUMNS = ("flow_mse", "flow_patch_max")
-#: the error columns whose validation statistics are stored (rows of ``ErrorStats.table``)
+#: the error columns whose validation statistics are stored (entries of ``log_errors``)
 STAT_COLUMNS = FRAME_COLUMNS + FLOW_COLUMNS
 LOG_FLOOR = 1e-12
 
@@ -37,35 +37,25 @@ def flow_errors(pred: torch.Tensor, target: torch.Tensor, patch_size: int) -> di
     return {"flow_mse": epe2.flatten(1).mean(dim=1), "flow_patch_max": pooled_max(epe2, patch_size)}
 
 
-class ErrorStats:
-    """Running mean and std of ``log(error)`` of every ``STAT_COLUMNS`` column over many frames."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.sums = torch.zeros(len(STAT_COLUMNS), dtype=torch.float64)
-        self.squares = torch.zeros(len(STAT_COLUMNS), dtype=torch.float64)
-
-    def update(self, errors: Mapping[str, torch.Tensor]) -> None:
-        logs = torch.stack([errors[c].detach().double().cpu() for c in STAT_COLUMNS], dim=1)
-        logs = logs.clamp_min(LOG_FLOOR).log()
-        self.count += len(logs)
-        self.sums += logs.sum(dim=0)
-        self.squares += (logs**2).sum(dim=0)
-
-    def table(self) -> torch.Tensor:
-        """(len(STAT_COLUMNS), 2): mean and std (floored above 0) of each column's log error."""
-        mean = self.sums / self.count
-        var = (self.squares / self.count - mean**2).clamp_min(0)
-        return torch.stack([mean, var.sqrt().clamp_min(1e-6)], dim=1).float()
+def log_errors(errors: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """(N, len(STAT_COLUMNS)): the log of every stored error column (floored above 0); their
+    mean and std on the validation videos are the fitted moment ``log_error``."""
+    logs = torch.stack([errors[c].detach().double() for c in STAT_COLUMNS], dim=1)
+    return logs.clamp_min(LOG_FLOOR).log()
 
 
 def combined_score(
-    errors: Mapping[str, torch.Tensor], stats: torch.Tensor, weights: Mapping[str, float]
+    errors: Mapping[str, torch.Tensor],
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    weights: Mapping[str, float],
 ) -> torch.Tensor:
-    """``sum_c w_c * (log e_c - mean_c) / std_c`` over the weighted columns -> (N,)."""
+    """``sum_c w_c * (log e_c - mean_c) / std_c`` over the weighted columns -> (N,); ``mean`` and
+    ``std`` have one entry per ``STAT_COLUMNS`` column."""
     total = None
     for column, weight in weights.items():
-        mean, std = stats[STAT_COLUMNS.index(column)]
-        z = (errors[column].float().clamp_min(LOG_FLOOR).log() - mean) / std
+        i = STAT_COLUMNS.index(column)
+        mean_c, std_c = mean[i], std[i]
+        z = (errors[column].float().clamp_min(LOG_FLOOR).log() - mean_c) / std_c
         total = weight * z if total is None else total + weight * z
     return total

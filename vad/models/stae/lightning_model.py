@@ -9,10 +9,11 @@ import pandas as pd
 import torch
 
 from vad.models.base import Prediction, VADModule
+from vad.models.errors import frame_errors
+from vad.models.fitted import FittedStatistics
 from vad.models.losses import intensity_loss
 from vad.models.stae.scoring import BRANCH_ERRORS, branch_weights, mix_scores
 from vad.models.stae.torch_model import STAE
-from vad.scoring.frame_scores import frame_errors
 
 
 def prediction_weights(frames: int) -> torch.Tensor:
@@ -47,9 +48,10 @@ class STAEModule(VADModule):
     Errors depend on the clip position: the first and last reconstructed frames and the far
     future are harder than the middle, so a frame that only edge positions cover (the ends of a
     video) would look anomalous. With ``calibrate_positions`` every validation epoch measures the
-    mean error of each clip position on the held-out normal videos (``position_error``, saved in
-    checkpoints), and scores multiply each position's error by mean / its own mean, putting all
-    positions and both branches on one scale. Without validation videos it stays uncalibrated.
+    mean error of each clip position on the held-out normal videos (the fitted moment
+    ``position_error``, see ``vad.models.fitted``), and scores multiply each position's error by
+    mean / its own mean, putting all positions and both branches on one scale. Without
+    validation videos it stays uncalibrated.
     """
 
     def __init__(
@@ -71,9 +73,7 @@ class STAEModule(VADModule):
         self.mix = branch_weights(mix)
         self.net = STAE(channels, widths)
         self.calibrate_positions = bool(calibrate_positions)
-        self.register_buffer("position_error", torch.ones(len(BRANCH_ERRORS), self.clip_length))
-        self._position_sums: torch.Tensor | None = None
-        self._position_count = 0
+        self.fitted = FittedStatistics({"position_error": (len(BRANCH_ERRORS), self.clip_length)})
 
     @property
     def clip_length(self) -> int:
@@ -105,11 +105,14 @@ class STAEModule(VADModule):
         return torch.stack([errors[name].view(b, length) for name in BRANCH_ERRORS])
 
     def position_factors(self) -> torch.Tensor:
-        """(len(BRANCH_ERRORS), 2T): mean normal error over all positions / that of a position."""
-        scale = self.position_error.clamp_min(1e-12)
+        """(len(BRANCH_ERRORS), 2T): mean normal error over all positions / that of a position
+        (all ones before the first validation epoch)."""
+        if not self.fitted.is_fitted("position_error"):
+            return torch.ones(len(BRANCH_ERRORS), self.clip_length, device=self.device)
+        scale = self.fitted.mean("position_error").clamp_min(1e-12)
         return scale.mean(dim=1, keepdim=True) / scale
 
-    def frame_scores(self, batch: dict[str, Any], out: Prediction) -> dict[str, Any]:
+    def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
         """One row per clip frame (B x 2T): ``recon_*`` errors on the T inputs, ``pred_*`` on the
         T predicted frames, NaN in the other branch's columns; position-calibrated if enabled."""
         errors = self.position_errors(out)
@@ -121,18 +124,11 @@ class STAEModule(VADModule):
         for branch, rows in (("recon", is_input), ("pred", ~is_input)):
             for i, name in enumerate(BRANCH_ERRORS):
                 scores[f"{branch}_{name}"] = torch.where(rows, errors[i], float("nan")).flatten()
-        return {
-            "video": [video for video in batch["video"] for _ in range(length)],
-            "frame": batch["frame_ids"].flatten(),
-            "scores": scores,
-        }
+        return scores
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Add the standard ``mse``, ``psnr``, ``patch_max`` columns mixed from both branches."""
         return mix_scores(scores, self.mix)
-
-    def on_validation_epoch_start(self) -> None:
-        self._position_sums, self._position_count = None, 0
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         out = self(batch)
@@ -143,17 +139,4 @@ class STAEModule(VADModule):
         losses["recon_psnr"] = psnr[:, : self.input_frames].mean()
         losses["pred_psnr"] = psnr[:, self.input_frames :].mean()
         self._log_losses("val", losses)
-        sums = errors.sum(dim=1)
-        self._position_sums = sums if self._position_sums is None else self._position_sums + sums
-        self._position_count += errors.shape[1]
-
-    def on_validation_epoch_end(self) -> None:
-        """Store the mean error of each clip position over this epoch's validation clips."""
-        if self.trainer.sanity_checking or self._position_sums is None:
-            return
-        strategy = self.trainer.strategy
-        sums = strategy.reduce(self._position_sums, reduce_op="sum")
-        count = strategy.reduce(
-            torch.tensor(float(self._position_count), device=sums.device), reduce_op="sum"
-        )
-        self.position_error.copy_(sums / count)
+        self.fitted.update("position_error", errors.transpose(0, 1))

@@ -1,18 +1,21 @@
-"""A prediction writer that streams per-clip scores to disk and assembles ``scores.csv``.
+"""A prediction writer that streams per-clip scores to disk and assembles one score file.
 
-Every batch's rows are appended to a per-rank part file, so predictions are never held in memory.
-When prediction ends, rank 0 merges the parts, aggregates frames scored by several clips, fills
-frames without a full clip, joins labels and writes ``scores.csv`` atomically.
+Every batch's ``Prediction`` becomes rows through the one scorer (``vad.scoring.scorer``) and is
+appended to a per-rank part file, so predictions are never held in memory. When prediction ends,
+rank 0 merges the parts, aggregates frames scored by several clips, fills frames without a full
+clip, joins labels and writes the file (``scores.csv`` for the test videos, ``val_scores.csv``
+for the validation videos) atomically.
 
 Under DDP a clip may reach more than one rank (a sampler that pads or does not split the data), so
 each row carries the dataset index of its clip (``CLIP``) and the merge keeps one row per
 (clip, video, frame): a frame scored by several *different* clips keeps all of them for the
 aggregation. Rows of a batch are mapped to clips in order, ``len(rows) / batch size`` per clip
-(the clip-major order of ``VADModule.frame_scores``).
+(the clip-major order of ``Scorer.rows``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +23,42 @@ import lightning as L
 import pandas as pd
 from lightning.pytorch.callbacks import BasePredictionWriter
 
+from vad.data.cache import CachedVideo
 from vad.errors import ScoreFileError
 from vad.io.scores import KEY, SCORES_FILE, write_scores
-from vad.scoring.assemble import assemble_scores, prediction_rows
+from vad.models.base import Prediction
+from vad.scoring.scorer import Scorer
 
 #: column of the part files: dataset index of the clip a row comes from (-1: unknown)
 CLIP = "_clip"
 
 
 class ScoreWriter(BasePredictionWriter):
-    """Writes ``<output_dir>/scores.csv``; ``aggregate`` combines clips covering one frame."""
+    """Writes ``<output_dir>/<filename>`` with one row per frame of ``videos`` (default: the
+    datamodule's test videos); ``aggregate`` combines clips covering one frame."""
 
-    def __init__(self, output_dir: str | Path, aggregate: str = "mean") -> None:
+    def __init__(
+        self,
+        output_dir: str | Path,
+        aggregate: str = "mean",
+        filename: str = SCORES_FILE,
+        videos: Sequence[CachedVideo] | None = None,
+    ) -> None:
         super().__init__(write_interval="batch")
-        self.output_dir, self.aggregate = Path(output_dir), aggregate
-        self.path = self.output_dir / SCORES_FILE
+        self.output_dir, self.aggregate, self.videos = Path(output_dir), aggregate, videos
+        self.path = self.output_dir / filename
+        self.scorer: Scorer | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        """The score columns of the written file (raw, then model-derived)."""
+        return self.scorer.columns if self.scorer is not None else []
 
     def _part(self, rank: int) -> Path:
-        return self.output_dir / f".scores.rank{rank}.part.csv"
+        return self.output_dir / f".{self.path.stem}.rank{rank}.part.csv"
 
     def on_predict_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.scorer = Scorer(pl_module, self.aggregate)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._part(trainer.global_rank).unlink(missing_ok=True)
 
@@ -47,13 +66,13 @@ class ScoreWriter(BasePredictionWriter):
         self,
         trainer: L.Trainer,
         pl_module: L.LightningModule,
-        prediction: dict[str, Any],
+        prediction: Prediction,
         batch_indices: Any,
         batch: Any,
         batch_idx: int,
         dataloader_idx: int,
     ) -> None:
-        rows = prediction_rows(prediction)
+        rows = self.scorer.rows(prediction)
         rows.insert(0, CLIP, clip_of_rows(len(rows), batch_indices))
         part = self._part(trainer.global_rank)
         rows.to_csv(part, mode="a", header=not part.exists(), index=False, float_format="%.9g")
@@ -69,9 +88,8 @@ class ScoreWriter(BasePredictionWriter):
     def _merge(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         parts = [self._part(r) for r in range(trainer.world_size)]
         raw = merge_parts(parts)
-        scores = assemble_scores(raw, trainer.datamodule.videos("test"), self.aggregate)
-        if hasattr(pl_module, "finalize_scores"):
-            scores = pl_module.finalize_scores(scores)
+        videos = self.videos if self.videos is not None else trainer.datamodule.videos("test")
+        scores = self.scorer.assemble(raw, videos)
         write_scores(scores, self.path)
         for part in parts:
             part.unlink(missing_ok=True)

@@ -1,11 +1,11 @@
 """Score one video as a stream: frames are read, scored and released in a bounded window.
 
 Frames arrive one at a time (after the preprocessing stages, resized to the model's input size).
-``ClipCutter`` cuts clips of consecutive frame ids exactly as ``vad.data.clips.clip_starts`` does;
-``StreamScorer`` runs batches of them through the model's own ``forward`` and ``frame_scores``. A
-frame is *complete* once no later clip can cover it: its rows are then aggregated with
-``vad.scoring.assemble`` (mean or max over the clips that scored it) and it leaves the window with
-the mean of its error maps. The window holds about ``batch_size + clip_length`` frames, whatever
+``ClipCutter`` cuts clips of consecutive frame ids by the data layer's clip rules;
+``StreamScorer`` scores batches of them with the one scorer (``vad.scoring.scorer``). A frame is
+*complete* once no later clip can cover it: its rows are then aggregated (mean or max over the
+clips that scored it) and it leaves the window with the mean of its error maps. The window
+holds about ``batch_size + clip_length`` frames, whatever
 the length of the video.
 """
 
@@ -19,25 +19,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from vad.data.cache import CachedVideo
 from vad.data.flow import NO_FLOW, FlowEstimator
 from vad.errors import DataError
+from vad.inference.clip_cutter import Clip, ClipCutter
 from vad.models.base import VADModule
-from vad.scoring.assemble import assemble_scores, prediction_rows
-from vad.scoring.frame_scores import error_map
+from vad.scoring.assemble import assemble_scores
+from vad.scoring.scorer import Scorer, frame_maps
 
 STREAMED_MODALITIES = ("frames", "flow")
-
-
-@dataclass
-class Clip:
-    """``length`` consecutive frames: ``start`` is the stream position of the first one."""
-
-    start: int
-    ids: np.ndarray
-    arrays: dict[str, np.ndarray]
 
 
 @dataclass
@@ -57,52 +48,6 @@ class WindowFrame:
     @property
     def error(self) -> np.ndarray | None:
         return None if self.error_sum is None else self.error_sum / self.error_count
-
-
-class ClipCutter:
-    """Clips of ``length`` frames every ``stride`` frames inside each run of consecutive ids, plus
-    the last window of every run (``vad.data.clips.clip_starts``), cut as the frames arrive."""
-
-    def __init__(self, length: int, stride: int = 1) -> None:
-        if length < 1 or stride < 1:
-            raise ValueError(f"clip length and stride must be >= 1, got {length}, {stride}")
-        self.length, self.stride = length, stride
-        self.buffer: deque[tuple[int, dict[str, np.ndarray]]] = deque(maxlen=length)
-        self.pushed = 0  # frames seen in the stream
-        self.run_start = 0  # stream position of the current run's first frame
-        self.last_start: int | None = None
-
-    def push(self, frame_id: int, arrays: dict[str, np.ndarray]) -> list[Clip]:
-        clips = []
-        if self.buffer and frame_id != self.buffer[-1][0] + 1:
-            clips += self.end_run()
-        self.buffer.append((frame_id, arrays))
-        self.pushed += 1
-        start = self.pushed - self.length
-        if start >= self.run_start and (start - self.run_start) % self.stride == 0:
-            clips.append(self._clip(start))
-        return clips
-
-    def end_run(self) -> list[Clip]:
-        """The run's last window when the stride skipped it; starts a new run."""
-        last = self.pushed - self.length
-        clips = []
-        if last >= self.run_start and self.last_start != last:
-            clips.append(self._clip(last))
-        self.buffer.clear()
-        self.run_start, self.last_start = self.pushed, None
-        return clips
-
-    def earliest_future_start(self) -> int:
-        """No clip cut later starts before this stream position."""
-        return max(self.run_start, self.pushed - self.length)
-
-    def _clip(self, start: int) -> Clip:
-        self.last_start = start
-        ids = np.array([i for i, _ in self.buffer], dtype=np.int64)
-        names = self.buffer[0][1].keys()
-        arrays = {n: np.stack([a[n] for _, a in self.buffer]) for n in names}
-        return Clip(start, ids, arrays)
 
 
 class StreamModalities:
@@ -147,7 +92,7 @@ class StreamScorer:
     ) -> None:
         self.model, self.video, self.batch_size = model, video, max(1, int(batch_size))
         self.aggregate = aggregate
-        self.device = next(model.parameters()).device
+        self.scorer = Scorer(model, aggregate)
         self.cutter = ClipCutter(int(model.clip_length), stride)
         self.modalities = StreamModalities(model.modalities, flow)
         self.window: deque[WindowFrame] = deque()
@@ -170,31 +115,18 @@ class StreamScorer:
         self._score_pending()
         return self._release(np.inf)
 
-    @torch.inference_mode()
     def _score_pending(self) -> None:
         if not self.pending:
             return
         clips, self.pending = self.pending, []
-        batch = {
-            name: torch.from_numpy(np.stack([c.arrays[name] for c in clips])).to(self.device)
-            for name in clips[0].arrays
-        }
-        batch["video"] = [self.video] * len(clips)
-        batch["frame_ids"] = torch.from_numpy(np.stack([c.ids for c in clips])).to(self.device)
-        batch = self.model.on_after_batch_transfer(batch, 0)
-        out = self.model(batch)
-        self.raw.append(prediction_rows(self.model.frame_scores(batch, out)))
-        self._add_error_maps(batch["frame_ids"], out)
-
-    def _add_error_maps(self, frame_ids: torch.Tensor, out: Any) -> None:
+        arrays = {name: np.stack([c.arrays[name] for c in clips]) for name in clips[0].arrays}
+        ids = np.stack([c.ids for c in clips])
+        out = self.scorer.run(self.scorer.clip_batch(self.video, arrays, ids))
+        self.raw.append(self.scorer.rows(out))
         by_id = {f.id: f for f in self.window}
-        for j, position in enumerate(out.positions):
-            pred = out.pred if out.pred.ndim == 4 else out.pred[:, j]
-            target = out.target if out.target.ndim == 4 else out.target[:, j]
-            maps = error_map(pred, target)[:, 0].float().cpu().numpy()
-            for frame_id, emap in zip(frame_ids[:, position].tolist(), maps, strict=True):
-                if frame_id in by_id:
-                    by_id[frame_id].add_error(emap)
+        for _, frame_id, emap in frame_maps(out):
+            if frame_id in by_id:
+                by_id[frame_id].add_error(emap.float().cpu().numpy())
 
     def _release(self, pending_start: float) -> list[WindowFrame]:
         """Frames before the earliest start of a clip still to be scored leave the window; their

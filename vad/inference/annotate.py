@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vad.tasks.alarm import AlarmScore
-from vad.tasks.stream import WindowFrame
+from vad.inference.alarm import AlarmScore
+from vad.inference.engine import WindowFrame
 from vad.visualization.overlay import AnnotatedVideoWriter, ScoreRange, annotate_frame
 
 

@@ -1,0 +1,117 @@
+"""The package's layers: imports only point down, and no two subpackages import each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "vad"
+
+#: bottom to top; packages of one rank may import each other only without forming a cycle
+RANKS = {
+    "errors": 0,
+    "utils": 0,
+    "io": 1,
+    "data": 2,
+    "preprocessing": 3,
+    "models": 4,
+    "scoring": 5,
+    "ensemble": 6,
+    "inference": 6,
+    "visualization": 6,
+    "callbacks": 7,
+    "tasks": 7,
+    "cli": 8,
+}
+
+
+def subpackage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "vad" and len(parts) > 1 else None
+
+
+def import_edges(root: Path = PACKAGE) -> list[tuple[str, str, str]]:
+    """``(from subpackage, to subpackage, file)`` of every import of another subpackage,
+    including imports inside functions."""
+    edges = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root.parent).with_suffix("")
+        source = subpackage(".".join(relative.parts))
+        if source is None:  # vad/__init__.py
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                target = subpackage(name)
+                if target is not None and target != source:
+                    edges.append((source, target, str(path.relative_to(root.parent))))
+    return edges
+
+
+def upward(edges: list[tuple[str, str, str]]) -> list[str]:
+    return [f"{f}: {a} imports {b}" for a, b, f in edges if RANKS[b] > RANKS[a]]
+
+
+def cycles(edges: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """Pairs of subpackages that reach each other through imports."""
+    graph: dict[str, set[str]] = {}
+    for a, b, _ in edges:
+        graph.setdefault(a, set()).add(b)
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    reached = {node: reach(node) for node in graph}
+    pairs = {
+        tuple(sorted((a, b)))
+        for a in graph
+        for b in reached[a]
+        if a != b and a in reached.get(b, ())
+    }
+    return sorted(pairs)
+
+
+def test_every_subpackage_has_a_rank() -> None:
+    found = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    found |= {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    assert found <= set(RANKS), f"give {sorted(found - set(RANKS))} a rank in RANKS"
+
+
+def test_imports_only_point_down() -> None:
+    assert upward(import_edges()) == []
+
+
+def test_no_import_cycle_between_subpackages() -> None:
+    assert cycles(import_edges()) == []
+
+
+def test_the_checks_find_an_upward_import_and_a_cycle(tmp_path: Path) -> None:
+    root = tmp_path / "vad"
+    for name, text in {
+        "io/a.py": "from vad.tasks.x import y\n",
+        "ensemble/b.py": "import vad.inference.c\n",
+        "inference/c.py": "def f():\n    from vad.ensemble import b\n",
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    edges = import_edges(root)
+    assert upward(edges) == ["vad/io/a.py: io imports tasks"]
+    assert cycles(edges) == [("ensemble", "inference")]
+
+
+@pytest.mark.parametrize("layer", ["tasks", "cli"])
+def test_nothing_below_the_top_imports_tasks(layer: str) -> None:
+    importers = {a for a, b, _ in import_edges() if b == layer}
+    assert importers <= {"tasks", "cli"}

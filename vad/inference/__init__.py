@@ -1,0 +1,1 @@
+"""Streaming inference on any footage: sources, clip cutting, scoring, alarms and annotation."""
