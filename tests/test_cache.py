@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import write_frames, write_video
-from vad.data.cache import CachedVideo, FrameCache
+from vad.data.cache import CachedVideo, FrameCache, resize_frame
 from vad.data.sources import FrameFolder, VideoFile
 from vad.data.stages import Frame, FrameStage
 from vad.data.table import make_table, table_from_sources
@@ -146,6 +146,8 @@ def test_key_depends_on_settings_and_source(
     assert key != FrameCache(cache_dir, (24, 24), 1).key(row)
     assert key != FrameCache(cache_dir, (32, 24), 1).key(row)
     assert key != FrameCache(cache_dir, SMALL, 3).key(row)
+    assert key != FrameCache(cache_dir, SMALL, 1, resize="bilinear").key(row)
+    assert key == FrameCache(cache_dir, SMALL, 1, resize="area").key(row)  # the default
     before = np.array(base.load(row).frames)
     # change one source frame: new content, new size, later mtime
     cv2.imwrite(str(files[2]), np.full(SIZE, 255, np.uint8))
@@ -357,3 +359,14 @@ def test_decode_error_during_build(tmp_path: Path, folder: tuple[Path, list[Path
     assert not (tmp_path / "cache" / cache.key(row)).exists()
     leftovers = list((tmp_path / "cache").iterdir())
     assert not any((p / "meta.json").exists() for p in leftovers)
+
+
+def test_bilinear_resize_samples_where_area_averages() -> None:
+    image = np.zeros((240, 360), dtype=np.uint8)
+    image[:, 188] = 255  # a 1-pixel line: area averaging spreads it over a 5.6-pixel cell;
+    # bilinear samples it (sharp here, gone at other columns: it aliases)
+    area = resize_frame(image, 64, 64, 1)
+    bilinear = resize_frame(image, 64, 64, 1, resize="bilinear")
+    assert bilinear.max() > area.max()
+    with pytest.raises(DataError, match=r"data\.resize='nearest'"):
+        FrameCache("cache", SMALL, 1, resize="nearest")

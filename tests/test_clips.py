@@ -11,7 +11,13 @@ import torch
 
 from tests.helpers import write_frames, write_video
 from vad.data.cache import FrameCache
-from vad.data.clips import ClipDataset, clip_starts, contiguous_runs
+from vad.data.clips import (
+    ClipDataset,
+    VideoBatchSampler,
+    clip_starts,
+    contiguous_runs,
+    new_clip_starts,
+)
 from vad.data.datamodule import VideoDataModule
 from vad.data.layouts import FolderLayout, PixelplayLayout
 from vad.errors import DataError
@@ -274,3 +280,27 @@ def test_datamodule_no_clips_is_an_error(tmp_path: Path, pixelplay: Path) -> Non
     with pytest.raises(DataError, match="no test clip of 5 consecutive frames") as info:
         dm.dataset("test")
     assert str(pixelplay / "Dataset") in str(info.value)
+
+
+def test_clips_of_a_growing_run_are_those_of_the_whole_run() -> None:
+    for length, stride, total in ((3, 1, 9), (3, 2, 10), (4, 3, 12), (5, 4, 6)):
+        grown = [new_clip_starts(n - 1, n, length, stride) for n in range(1, total + 1)]
+        grown.append(new_clip_starts(total, total, length, stride, complete=True))
+        streamed = np.concatenate(grown)
+        assert streamed.tolist() == clip_starts(np.arange(total), length, stride).tolist()
+
+
+def test_video_batches_take_one_clip_from_each_of_different_videos() -> None:
+    clip_videos = np.repeat(np.arange(10), [50, 2, 2, 2, 2, 2, 2, 2, 2, 2])  # one long video
+    sampler = VideoBatchSampler(clip_videos, batch_size=4)
+    torch.manual_seed(0)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 68 // 4
+    for batch in batches:
+        assert len({clip_videos[i] for i in batch}) == 4
+    share = np.mean([clip_videos[i] == 0 for b in batches for i in b])
+    assert share < 0.3  # the long video is one of ten, not 50 of 68 clips
+    torch.manual_seed(0)
+    assert list(sampler) == batches  # follows torch's RNG (seeded runs repeat)
+    few = VideoBatchSampler(np.array([0, 0, 1]), batch_size=4)
+    assert all(len(b) == 4 for b in few)  # fewer videos than the batch: videos repeat

@@ -101,3 +101,14 @@ def test_adversarial_training_runs(make_cfg) -> None:
     )
     train(cfg)
     assert OmegaConf.select(cfg, "model.adversarial.weight") == 0.05
+
+
+def test_normal_init_draws_conv_weights_around_zero_and_norm_scales_around_one() -> None:
+    torch.manual_seed(0)
+    net = UNet(in_channels=4, out_channels=1, base_width=16, depth=2, init_std=0.02)
+    conv = net.stem[0].weight
+    norm = net.stem[1]
+    assert conv.std().item() == pytest.approx(0.02, rel=0.1) and abs(conv.mean().item()) < 0.005
+    assert norm.weight.mean().item() == pytest.approx(1.0, abs=0.02) and norm.bias.abs().max() == 0
+    default = UNet(in_channels=4, out_channels=1, base_width=16, depth=2)
+    assert default.stem[0].weight.std().item() > 0.05  # Kaiming-uniform, fan-in 36

@@ -32,6 +32,8 @@ from vad.utils.hashing import stable_hash
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
+#: how frames are resized into the cache (``data.resize``)
+RESIZE_FILTERS = ("area", "bilinear")
 
 
 @dataclass
@@ -82,12 +84,18 @@ class FrameCache:
         channels: int,
         stages: Sequence[FrameStage] = (),
         workers: int = 2,
+        resize: str = "area",
     ) -> None:
         if channels not in (1, 3):
             raise DataError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
+        if resize not in RESIZE_FILTERS:
+            raise DataError(
+                f"data.resize={resize!r} is unknown (choose from {list(RESIZE_FILTERS)})"
+            )
         self.cache_dir = Path(cache_dir).expanduser()
         self.height, self.width = _size(image_size)
         self.channels, self.stages, self.workers = channels, list(stages), max(1, workers)
+        self.resize = resize
 
     def load_all(self, table: pd.DataFrame) -> list[CachedVideo]:
         """Cached videos for every row of a video table, building missing entries in parallel."""
@@ -126,6 +134,8 @@ class FrameCache:
                 "size": [self.height, self.width],
                 "channels": self.channels,
                 "stages": stages,
+                # keys of the default filter are those of caches built before it was a setting
+                **({"resize": self.resize} if self.resize != "area" else {}),
             }
         )
 
@@ -190,18 +200,20 @@ class FrameCache:
         return stream
 
     def _resize(self, image: np.ndarray) -> np.ndarray:
-        return resize_frame(image, self.height, self.width, self.channels)
+        return resize_frame(image, self.height, self.width, self.channels, self.resize)
 
 
-def resize_frame(image: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
-    """A decoded frame as stored in the cache: (height, width, channels) uint8 (area filter when
-    shrinking, bilinear when enlarging)."""
+def resize_frame(
+    image: np.ndarray, height: int, width: int, channels: int, resize: str = "area"
+) -> np.ndarray:
+    """A decoded frame as stored in the cache: (height, width, channels) uint8. ``resize="area"``
+    averages areas when shrinking (bilinear when enlarging); ``"bilinear"`` always interpolates
+    bilinearly, as most VAD code does (sharper small objects, some aliasing)."""
     h, w = image.shape[:2]
     if (h, w) != (height, width):
         shrink = h * w > height * width
-        image = cv2.resize(
-            image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        )
+        interpolation = cv2.INTER_AREA if shrink and resize == "area" else cv2.INTER_LINEAR
+        image = cv2.resize(image, (width, height), interpolation=interpolation)
     return image.reshape(height, width, channels)
 
 

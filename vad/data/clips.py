@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 from vad.data.cache import CachedVideo
 
@@ -115,3 +115,35 @@ def memory_video(
     ids = np.arange(count, dtype=np.int64) if frame_ids is None else np.asarray(frame_ids)
     info = pd.DataFrame(index=pd.Index(ids, name="frame"))
     return CachedVideo(split, video, video, Path(video), ids, ids, labels, info, dict(arrays))
+
+
+class VideoBatchSampler(Sampler[list[int]]):
+    """Batches of clips from different videos: each batch picks ``batch_size`` videos at random
+    (without replacement while there are enough) and one random clip of each. An epoch has
+    ``len(clip_videos) // batch_size`` batches (at least one); the order follows torch's RNG.
+
+    ``clip_videos``: the video index of every clip of the dataset.
+    """
+
+    def __init__(self, clip_videos: np.ndarray, batch_size: int) -> None:
+        self.clip_videos, self.batch_size = np.asarray(clip_videos), int(batch_size)
+        videos = np.unique(self.clip_videos)
+        self.clips = [torch.from_numpy(np.flatnonzero(self.clip_videos == v)) for v in videos]
+        if not self.clips or self.batch_size < 1:
+            raise ValueError("need at least one clip and batch_size >= 1")
+
+    def __len__(self) -> int:
+        return max(1, len(self.clip_videos) // self.batch_size)
+
+    def __iter__(self):
+        count = len(self.clips)
+        for _ in range(len(self)):
+            if count >= self.batch_size:
+                chosen = torch.randperm(count)[: self.batch_size]
+            else:
+                chosen = torch.randint(count, (self.batch_size,))
+            batch = []
+            for v in chosen.tolist():
+                clips = self.clips[v]
+                batch.append(int(clips[torch.randint(len(clips), ()).item()]))
+            yield batch

@@ -13,12 +13,13 @@ from torch.utils.data import DataLoader
 
 from vad.data import modalities as modality_registry
 from vad.data.cache import CachedVideo, FrameCache
-from vad.data.clips import ClipDataset
+from vad.data.clips import ClipDataset, VideoBatchSampler
 from vad.data.layouts.base import Layout
 from vad.data.stages import FrameStage
 from vad.errors import DataError
 
 log = logging.getLogger(__name__)
+SAMPLINGS = ("clips", "videos")
 
 
 class VideoDataModule(L.LightningDataModule):
@@ -35,6 +36,10 @@ class VideoDataModule(L.LightningDataModule):
             or a list of their ids; 0 disables validation.
         stages: preprocessing stages run when the cache is built.
         train_stride / eval_stride: step between consecutive clip starts.
+        resize: ``area`` | ``bilinear``, the filter frames are resized with (``FrameCache``).
+        sampling: ``clips`` (every training clip once per epoch, shuffled) or ``videos`` (each
+            batch takes one random clip from each of ``batch_size`` different videos, so short
+            videos weigh as much as long ones; an epoch has as many clips as ``clips``).
         flow: settings of the ``flow`` modality (``vad.data.flow``), built for models that ask
             for it; a changed setting rebuilds the stored flow.
     """
@@ -56,10 +61,15 @@ class VideoDataModule(L.LightningDataModule):
         pin_memory: bool = False,
         cache_workers: int = 2,
         flow: Mapping[str, Any] | None = None,
+        resize: str = "area",
+        sampling: str = "clips",
     ) -> None:
         super().__init__()
+        if sampling not in SAMPLINGS:
+            raise DataError(f"data.sampling={sampling!r} is unknown (choose from {SAMPLINGS})")
         self.layout = layout if isinstance(layout, Layout) else layout(root=root)
-        self.cache = FrameCache(cache_dir, image_size, channels, stages, cache_workers)
+        self.cache = FrameCache(cache_dir, image_size, channels, stages, cache_workers, resize)
+        self.sampling = sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.val_videos, self.train_stride, self.eval_stride = val_videos, train_stride, eval_stride
@@ -152,7 +162,16 @@ class VideoDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        if self.sampling == "clips":
+            return self._loader("train", shuffle=True)
+        dataset = self.dataset("train")
+        return DataLoader(
+            dataset,
+            batch_sampler=VideoBatchSampler(dataset.index[:, 0], self.batch_size),
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+        )
 
     def val_dataloader(self) -> DataLoader | list:
         return self._loader("val", shuffle=False) if len(self.split_table("val")) else []

@@ -150,7 +150,9 @@ def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
         for frame in _staged(source, channels, ctx.stages, source_ids, annotator.source_ids):
             if frame.info:
                 notes[frame.id] = frame.info
-            small = resize_frame(frame.image, height, width, channels)
+            small = resize_frame(
+                frame.image, height, width, channels, ctx.data.get("resize", "area")
+            )
             done = scorer.push(frame.id, small, frame.image)
             annotator.write(done, scorer.last_chunk)
         annotator.write(scorer.finish(), scorer.last_chunk)

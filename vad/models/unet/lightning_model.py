@@ -29,6 +29,7 @@ class UNetModule(VADModule):
         base_width: int = 32,
         depth: int = 3,
         loss: dict[str, float] | None = None,
+        init_std: float | None = None,
         **base: Any,
     ) -> None:
         super().__init__(image_size, channels, optimizer, **base)
@@ -39,7 +40,7 @@ class UNetModule(VADModule):
             "gradient_alpha": 1.0,
             **(loss or {}),
         }
-        self.net = UNet(self.history * channels, channels, base_width, depth)
+        self.net = UNet(self.history * channels, channels, base_width, depth, init_std)
 
     @property
     def clip_length(self) -> int:

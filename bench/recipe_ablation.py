@@ -1,0 +1,84 @@
+"""Ped2 U-Net training-recipe ablation: each difference to a public FFP reimplementation alone,
+then all of them, at the default 64x64 CPU setting (``experiment=ped2_unet``).
+
+    python bench/recipe_ablation.py [--only NAME ...] [--no-record]
+
+Each variant is one ``bench/ped2.py`` run; its row (variant, epochs, train minutes, inference
+frames/s, micro / macro AUC, AP, command) goes to its own section of ``bench/results.md``.
+These rows read Ped2 *test* labels: they explain a gap, they do not choose a default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ped2 import PED2, result_row  # noqa: E402
+from bench.results import record  # noqa: E402
+
+QUIET = ["callbacks.rich_progress_bar=null", "trainer.enable_progress_bar=false"]
+PEER = {
+    "bilinear resize": ["data.resize=bilinear"],
+    "one clip per video per batch": ["data.sampling=videos"],
+    "constant learning rate": ["model.scheduler=null"],
+    "N(0, 0.02) init": ["model.init_std=0.02"],
+    "all 16 videos, last checkpoint": [
+        "data.val_videos=0",
+        "callbacks.model_checkpoint.monitor=null",
+    ],
+    "fp32": ["trainer.precision=32-true"],
+}
+VARIANTS = {"baseline": [], **PEER, "all of the above": [o for v in PEER.values() for o in v]}
+SECTION = "UCSD Ped2: U-Net training-recipe ablation (`bench/recipe_ablation.py`)"
+HEADER = (
+    "| date | variant | epochs | train min | inference fps | micro AUC | macro AUC | AP | "
+    "command |\n|---|---|---|---|---|---|---|---|---|\n"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), metavar="NAME")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    for name in args.only or VARIANTS:
+        overrides = [*VARIANTS[name], *QUIET]
+        run = ROOT / "outputs" / "bench" / "ablation" / time.strftime("%Y-%m-%d_%H-%M-%S")
+        command = [
+            sys.executable,
+            "train.py",
+            "experiment=ped2_unet",
+            f"data.root={PED2}",
+            f"hydra.run.dir={run}",
+            *overrides,
+        ]
+        print("+", shlex.join(command), flush=True)
+        subprocess.run(command, cwd=ROOT, check=True)
+        row = ablation_row(name, result_row("unet", run, overrides))
+        print(HEADER + row, flush=True)
+        if not args.no_record:
+            record(SECTION, HEADER, row)
+
+
+def ablation_row(name: str, ped2_row: str) -> str:
+    """The ``bench/ped2.py`` row without model, resolution and samples/s, with the variant and
+    the command that reruns it."""
+    cells = [c.strip() for c in ped2_row.strip().strip("|").split("|")]
+    date, _, _, epochs, minutes, _, fps, micro, macro, ap, _ = cells
+    command = shlex.join(["python", "bench/recipe_ablation.py", "--only", name])
+    return (
+        "| "
+        + " | ".join([date, name, epochs, minutes, fps, micro, macro, ap, f"`{command}`"])
+        + " |\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
