@@ -4,8 +4,9 @@ then all of them, at the default 64x64 CPU setting (``experiment=ped2_unet``).
     python bench/recipe_ablation.py [--only NAME ...] [--no-record]
 
 Each variant is one ``bench/ped2.py`` run; its row (variant, epochs, train minutes, inference
-frames/s, micro / macro AUC, AP, command) goes to its own section of ``bench/results.md``.
-These rows read Ped2 *test* labels: they explain a gap, they do not choose a default.
+frames/s, the label-free validation score of its last epoch, micro / macro AUC, AP, command)
+goes to its own section of ``bench/results.md``. The test AUCs explain a gap; a default may only
+follow the label-free score.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,8 +41,8 @@ PEER = {
 VARIANTS = {"baseline": [], **PEER, "all of the above": [o for v in PEER.values() for o in v]}
 SECTION = "UCSD Ped2: U-Net training-recipe ablation (`bench/recipe_ablation.py`)"
 HEADER = (
-    "| date | variant | epochs | train min | inference fps | micro AUC | macro AUC | AP | "
-    "command |\n|---|---|---|---|---|---|---|---|---|\n"
+    "| date | variant | epochs | train min | inference fps | label-free val AUC | micro AUC | "
+    "macro AUC | AP | command |\n|---|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -61,23 +64,27 @@ def main() -> None:
         ]
         print("+", shlex.join(command), flush=True)
         subprocess.run(command, cwd=ROOT, check=True)
-        row = ablation_row(name, result_row("unet", run, overrides))
+        row = ablation_row(name, result_row("unet", run, overrides), label_free(run))
         print(HEADER + row, flush=True)
         if not args.no_record:
             record(SECTION, HEADER, row)
 
 
-def ablation_row(name: str, ped2_row: str) -> str:
-    """The ``bench/ped2.py`` row without model, resolution and samples/s, with the variant and
-    the command that reruns it."""
+def label_free(run: Path) -> str:
+    """The last logged label-free validation score of a run (``val/pseudo_auc``), or n/a."""
+    logged = pd.read_csv(run / "csv" / "metrics.csv")
+    values = logged["val/pseudo_auc"].dropna() if "val/pseudo_auc" in logged else []
+    return f"{values.iloc[-1]:.3f}" if len(values) else "n/a"
+
+
+def ablation_row(name: str, ped2_row: str, label_free_auc: str) -> str:
+    """The ``bench/ped2.py`` row without model, resolution and samples/s, with the variant, its
+    label-free validation score and the command that reruns it."""
     cells = [c.strip() for c in ped2_row.strip().strip("|").split("|")]
     date, _, _, epochs, minutes, _, fps, micro, macro, ap, _ = cells
     command = shlex.join(["python", "bench/recipe_ablation.py", "--only", name])
-    return (
-        "| "
-        + " | ".join([date, name, epochs, minutes, fps, micro, macro, ap, f"`{command}`"])
-        + " |\n"
-    )
+    row = [date, name, epochs, minutes, fps, label_free_auc, micro, macro, ap, f"`{command}`"]
+    return "| " + " | ".join(row) + " |\n"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Lightning callbacks of training runs."""
 
+from vad.callbacks.label_free_validation import LabelFreeValidation
 from vad.callbacks.sample_images import SamplePredictions
 
-__all__ = ["SamplePredictions"]
+__all__ = ["LabelFreeValidation", "SamplePredictions"]

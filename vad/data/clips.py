@@ -70,6 +70,13 @@ class ClipDataset(Dataset):
     An item is ``{"frames": uint8 (L, H, W, C), "video": str, "frame_ids": int64 (L,)}`` plus one
     entry per extra modality (e.g. ``"flow"``) sliced the same way. Conversion to float happens on
     the model's device (see ``VADModule.on_after_batch_transfer``), which keeps the loader cheap.
+
+    With ``skip_probability`` > 0 (training clips with skip-frame pseudo-anomalies, Astrid et al.
+    BMVC 2021), each item also holds ``skip`` (int64: 0, or the frame step drawn from ``skips``)
+    and ``skip_frames`` / ``skip_ids``: the frames ``start, start + skip, ...`` of the same run
+    (never across a gap or a video; original ids kept). With probability ``skip_probability`` a
+    step is drawn among the ``skips`` that fit in the run; otherwise (or when none fits) ``skip``
+    is 0 and ``skip_frames`` repeats the clip.
     """
 
     def __init__(
@@ -78,14 +85,23 @@ class ClipDataset(Dataset):
         length: int,
         stride: int = 1,
         modalities: Sequence[str] = ("frames",),
+        skips: Sequence[int] = (),
+        skip_probability: float = 0.0,
     ) -> None:
         self.videos, self.length, self.modalities = list(videos), length, tuple(modalities)
-        index = [
-            (v, s)
-            for v, video in enumerate(self.videos)
-            for s in clip_starts(video.frame_ids, length, stride).tolist()
-        ]
-        self.index = np.asarray(index, dtype=np.int64).reshape(-1, 2)
+        if not 0 <= skip_probability <= 1 or any(int(j) < 2 for j in skips):
+            raise ValueError(
+                f"skip_probability must be in [0, 1] and skips >= 2, got {skip_probability}, "
+                f"{list(skips)}"
+            )
+        self.skips, self.skip_probability = sorted(int(j) for j in skips), float(skip_probability)
+        index = []
+        for v, video in enumerate(self.videos):
+            for start, stop in contiguous_runs(video.frame_ids):
+                for s in new_clip_starts(0, stop - start, length, stride, complete=True):
+                    index.append((v, start + int(s), stop))
+        self.index = np.asarray(index, dtype=np.int64).reshape(-1, 3)[:, :2]
+        self.run_stops = np.asarray(index, dtype=np.int64).reshape(-1, 3)[:, 2]
 
     def __len__(self) -> int:
         return len(self.index)
@@ -99,7 +115,20 @@ class ClipDataset(Dataset):
         }
         item["video"] = video.video
         item["frame_ids"] = torch.from_numpy(video.frame_ids[window].copy())
+        if self.skip_probability > 0:
+            skip = self._draw_skip(int(start), int(self.run_stops[i]))
+            positions = int(start) + (skip or 1) * np.arange(self.length)
+            item["skip"] = torch.tensor(skip, dtype=torch.int64)
+            item["skip_frames"] = torch.from_numpy(np.array(video.frames[positions]))
+            item["skip_ids"] = torch.from_numpy(video.frame_ids[positions].copy())
         return item
+
+    def _draw_skip(self, start: int, stop: int) -> int:
+        """A frame step whose clip from ``start`` ends before ``stop``, or 0 (torch's RNG)."""
+        if torch.rand(()).item() >= self.skip_probability:
+            return 0
+        fits = [j for j in self.skips if start + (self.length - 1) * j < stop]
+        return fits[int(torch.randint(len(fits), ()).item())] if fits else 0
 
 
 def memory_video(

@@ -75,13 +75,21 @@ class VideoDataModule(L.LightningDataModule):
         self.val_videos, self.train_stride, self.eval_stride = val_videos, train_stride, eval_stride
         self.clip_length: int | None = None
         self.modalities: tuple[str, ...] = ("frames",)
+        self.pseudo_anomaly: dict[str, Any] = {}
         self._table: pd.DataFrame | None = None
         self._videos: dict[str, list[CachedVideo]] = {}
         self.modality_settings = {"flow": modality_registry.check_settings("flow", flow)}
 
-    def configure_clips(self, length: int, modalities: Sequence[str] = ("frames",)) -> None:
-        """Set the clip length and modalities a model needs (called before fit/predict)."""
+    def configure_clips(
+        self,
+        length: int,
+        modalities: Sequence[str] = ("frames",),
+        pseudo_anomaly: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set the clip length and modalities a model needs (called before fit/predict), and
+        its skip-frame pseudo-anomalies of training clips (``{"probability", "skips"}``)."""
         self.clip_length, self.modalities = int(length), tuple(modalities)
+        self.pseudo_anomaly = dict(pseudo_anomaly or {})
 
     @property
     def table(self) -> pd.DataFrame:
@@ -140,7 +148,15 @@ class VideoDataModule(L.LightningDataModule):
         if self.clip_length is None:
             raise RuntimeError("configure_clips() must be called before the data is used")
         stride = self.train_stride if split == "train" else self.eval_stride
-        dataset = ClipDataset(self.videos(split), self.clip_length, stride, self.modalities)
+        pseudo = self.pseudo_anomaly if split == "train" else {}
+        dataset = ClipDataset(
+            self.videos(split),
+            self.clip_length,
+            stride,
+            self.modalities,
+            pseudo.get("skips", ()),
+            float(pseudo.get("probability", 0.0)),
+        )
         if split in ("train", "test") and len(dataset) == 0:
             raise DataError(
                 f"{self.layout.root}: no {split} clip of {self.clip_length} consecutive "

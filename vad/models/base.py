@@ -26,6 +26,9 @@ from vad.models.errors import error_map, frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
 
+#: per-frame arrays that hold images (uint8 -> [-1, 1]); others are only made float
+IMAGE_KEYS = ("frames", "skip_frames")
+
 
 @dataclass
 class Prediction:
@@ -69,6 +72,12 @@ class VADModule(L.LightningModule, ABC):
             every optimiser step.
         adversarial: ``{"weight", "lr", "width", "layers"}``; weight > 0 adds a PatchGAN LSGAN term.
         patch_size: k of the ``patch_max`` error (max over k x k average-pooled patches).
+        pseudo_anomaly: ``{"probability", "skips"}``: skip-frame pseudo-anomalies (Astrid et al.,
+            "Learning Not to Reconstruct Anomalies", BMVC 2021). A training clip is replaced,
+            with ``probability``, by frames ``skip`` apart (``skip`` drawn from ``skips``, same
+            start, same run); the model sees the skipped frames as input but must still output
+            the *normal* clip's frames (``targets``), so it learns not to reproduce fast,
+            unusual motion. Probability 0 = off.
     """
 
     #: the per-frame arrays a model needs in its clips, e.g. ("frames", "flow")
@@ -82,8 +91,10 @@ class VADModule(L.LightningModule, ABC):
         scheduler: Callable | None = None,
         adversarial: dict | None = None,
         patch_size: int = 16,
+        pseudo_anomaly: dict | None = None,
     ) -> None:
         super().__init__()
+        self.pseudo_anomaly = pseudo_anomaly_settings(pseudo_anomaly)
         self.image_size, self.channels = tuple(int(v) for v in image_size), int(channels)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.patch_size = int(patch_size)
@@ -145,11 +156,18 @@ class VADModule(L.LightningModule, ABC):
         for key, value in batch.items():
             if torch.is_tensor(value) and value.ndim == 5:
                 value = value.permute(0, 1, 4, 2, 3).float()
-                batch[key] = value / 127.5 - 1 if key == "frames" else value
+                batch[key] = value / 127.5 - 1 if key in IMAGE_KEYS else value
         return batch
+
+    @staticmethod
+    def targets(batch: dict[str, Any]) -> torch.Tensor:
+        """The frames a model's outputs must match: the clip itself, or, for a pseudo-anomalous
+        input (``with_pseudo_anomalies``), the normal clip of the same start."""
+        return batch.get("targets", batch["frames"])
 
     # ---- training ----------------------------------------------------------------------------
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor | None:
+        batch = with_pseudo_anomalies(batch)
         out = self(batch)
         losses = self.losses(batch, out)
         if self.discriminator is not None:
@@ -193,7 +211,12 @@ class VADModule(L.LightningModule, ABC):
         self.fitted.reset()
 
     def on_validation_epoch_end(self) -> None:
-        """Store this epoch's fitted moments (summed over DDP ranks); not after a sanity check."""
+        self.finish_fitted()
+
+    def finish_fitted(self) -> None:
+        """Store this epoch's fitted moments (summed over DDP ranks; not after a sanity check).
+        A second call in the same epoch changes nothing, so callbacks that score with them may
+        call it first."""
         if not self.trainer.sanity_checking:
             self.fitted.finish(lambda t: self.trainer.strategy.reduce(t, reduce_op="sum"))
 
@@ -243,6 +266,32 @@ class VADModule(L.LightningModule, ABC):
         scheduler = self.scheduler_factory(opt_g, total_steps=total)
         schedule = {"scheduler": scheduler, "interval": "step"}
         return optimizers, [schedule]
+
+
+def pseudo_anomaly_settings(cfg: dict | None) -> dict[str, Any]:
+    """``{"probability": p, "skips": [...]}`` validated; probability 0 (off) when not given."""
+    cfg = dict(cfg or {})
+    unknown = sorted(set(cfg) - {"probability", "skips"})
+    probability, skips = float(cfg.get("probability", 0.0)), [int(j) for j in cfg.get("skips", [])]
+    if unknown or not 0 <= probability <= 1 or (probability > 0 and not skips):
+        raise TrainingError(
+            f"model.pseudo_anomaly needs probability in [0, 1] and a list of skips (>= 2) when "
+            f"on; got {cfg}"
+        )
+    if any(j < 2 for j in skips):
+        raise TrainingError(f"model.pseudo_anomaly.skips must be >= 2, got {skips}")
+    return {"probability": probability, "skips": skips}
+
+
+def with_pseudo_anomalies(batch: dict[str, Any]) -> dict[str, Any]:
+    """A training batch whose clips with ``skip`` > 0 have the skipped frames as input
+    (``frames``) and the normal clip as ``targets``; unchanged without pseudo-anomalies."""
+    skip = batch.get("skip")
+    if skip is None or not bool((skip > 0).any()):
+        return batch
+    chosen = (skip > 0).view(-1, *([1] * (batch["frames"].ndim - 1)))
+    frames = torch.where(chosen, batch["skip_frames"], batch["frames"])
+    return {**batch, "frames": frames, "targets": batch["frames"]}
 
 
 def _as_images(x: torch.Tensor) -> torch.Tensor:

@@ -9,14 +9,18 @@ videos (through the one scorer) and the sped-up frames are the positives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from vad.data.cache import CachedVideo
 from vad.data.clips import memory_video
+from vad.data.flow import compute_flow
 from vad.errors import DataError
+from vad.scoring.metrics import evaluate
+from vad.scoring.pipeline import anomaly_scores
 from vad.scoring.scorer import Scorer
 
 
@@ -39,7 +43,7 @@ def pseudo_anomalies(
     ``clip_length`` frames long and stays at least half a clip from either end."""
     span, margin = clip_length, max(1, clip_length // 2)
     last = len(frames) - span * factor - margin
-    if last < margin:
+    if not fits(len(frames), clip_length, factor):
         raise DataError(
             f"a validation video of {len(frames)} frames is too short for a x{factor} "
             f"segment of {span} frames with {margin}-frame margins"
@@ -49,15 +53,57 @@ def pseudo_anomalies(
         yield start, np.asarray(frames[positions]), labels
 
 
+def fits(frames: int, clip_length: int, factor: int) -> bool:
+    """Whether a video of ``frames`` frames holds a sped-up segment (``pseudo_anomalies``)."""
+    margin = max(1, clip_length // 2)
+    return frames - clip_length * factor - margin >= margin
+
+
 def sped_up_videos(
-    videos: Sequence[CachedVideo], clip_length: int, factor: int, copies: int = 2
+    videos: Sequence[CachedVideo],
+    clip_length: int,
+    factor: int,
+    copies: int = 2,
+    flow: Mapping[str, Any] | None = None,
 ) -> list[CachedVideo]:
-    """In-memory sped-up copies (``<video>@<start>x<factor>``) of ``videos``, labelled."""
-    return [
-        memory_video(f"{video.video}@{start}x{factor}", {"frames": frames}, labels=labels)
-        for video in videos
-        for start, frames, labels in pseudo_anomalies(video.frames, clip_length, factor, copies)
-    ]
+    """In-memory sped-up copies (``<video>@<start>x<factor>``) of ``videos``, labelled; with
+    ``flow`` settings, their optical flow too (for models that read it). Videos too short for a
+    segment are left out."""
+    made = []
+    for video in videos:
+        if not fits(len(video), clip_length, factor):
+            continue
+        for start, frames, labels in pseudo_anomalies(video.frames, clip_length, factor, copies):
+            arrays = {"frames": frames}
+            if flow is not None:
+                arrays["flow"] = compute_flow(frames, np.arange(len(frames)), flow)
+            made.append(memory_video(f"{video.video}@{start}x{factor}", arrays, labels=labels))
+    return made
+
+
+def label_free_auc(
+    scorer: Scorer,
+    videos: Sequence[CachedVideo],
+    column: str,
+    factors: Sequence[int] = (2, 3),
+    flow: Mapping[str, Any] | None = None,
+    batch_size: int = 16,
+) -> float:
+    """The label-free validation score: micro AUC of ``column`` (oriented, min-max per video, as
+    test scores are evaluated by default) at finding sped-up segments in copies of the normal
+    ``videos``, averaged over the speed-up ``factors``. 0.5 = no better than chance; NaN when
+    no video is long enough for a segment."""
+    aucs = []
+    for factor in factors:
+        copies = sped_up_videos(videos, scorer.model.clip_length, factor, flow=flow)
+        if not copies:
+            continue
+        scores = scorer.score_videos(copies, batch_size)
+        frame = scores[["video", "frame", "label"]].assign(
+            score=anomaly_scores(scores, column, "minmax").to_numpy()
+        )
+        aucs.append(evaluate(frame)[0]["micro_auc"])
+    return float(np.mean(aucs)) if aucs else float("nan")
 
 
 def pseudo_scores(

@@ -40,7 +40,7 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     scoring = ScoringOptions.from_config(cfg.scoring)  # checked before any long work
     datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
     model = hydra.utils.instantiate(cfg.model)
-    datamodule.configure_clips(model.clip_length, model.modalities)
+    datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
     speed = TrainSpeed()
     callbacks += [CheckpointMetadata(cfg.model, cfg.data), speed]

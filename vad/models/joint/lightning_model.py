@@ -80,6 +80,11 @@ class JointModule(VADModule):
                 f"history must be >= 2 (the input flow is t-2 -> t-1), got {history}"
             )
         self.history = int(history)
+        if self.pseudo_anomaly["probability"] > 0:
+            raise JointConfigError(
+                "pseudo_anomaly is not available for the joint model: its flow input would need "
+                "the flow between skipped frames, which the cache does not hold"
+            )
         self.loss_weights = {
             "intensity": 1.0,
             "gradient": 1.0,

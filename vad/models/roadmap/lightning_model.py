@@ -94,7 +94,7 @@ class RoadmapModule(VADModule):
     def forward(self, batch: dict[str, Any]) -> Prediction:
         frames = batch["frames"]  # (B, L, C, H, W)
         pred = self.net(frames[:, : self.history])
-        return Prediction(pred, frames[:, self.history], positions=(self.history,))
+        return Prediction(pred, self.targets(batch)[:, self.history], positions=(self.history,))
 
     def tolerance(self, batch: dict[str, Any]) -> torch.Tensor:
         """Per-clip tolerance band (B,) of the noise-tolerant loss, from the input frames."""

@@ -85,7 +85,7 @@ class STAEModule(VADModule):
         inputs = frames[:, : self.input_frames].transpose(1, 2)  # (B, C, T, H, W)
         reconstruction, future = self.net(inputs)
         pred = torch.cat([reconstruction, future], dim=2).transpose(1, 2)
-        return Prediction(pred, frames, positions=tuple(range(self.clip_length)))
+        return Prediction(pred, self.targets(batch), positions=tuple(range(self.clip_length)))
 
     def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
         t, w = self.input_frames, self.loss_weights

@@ -49,7 +49,8 @@ class UNetModule(VADModule):
     def forward(self, batch: dict[str, Any]) -> Prediction:
         frames = batch["frames"]  # (B, L, C, H, W)
         inputs = frames[:, : self.history].flatten(1, 2)
-        return Prediction(self.net(inputs), frames[:, self.history], positions=(self.history,))
+        target = self.targets(batch)[:, self.history]
+        return Prediction(self.net(inputs), target, positions=(self.history,))
 
     def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
         w = self.loss_weights

@@ -1,0 +1,58 @@
+"""The label-free validation score, logged every validation epoch as ``val/pseudo_auc``.
+
+Held-out validation videos are normal, so an anomaly is simulated in copies of them (segments
+played faster, ``vad.scoring.pseudo_anomaly``) and the model's score column is asked to find it.
+Checkpoints can be selected on it (``callbacks.model_checkpoint.monitor=val/pseudo_auc``,
+``mode=max``) without any test label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from vad.scoring.pseudo_anomaly import label_free_auc
+from vad.scoring.scorer import Scorer
+
+KEY = "val/pseudo_auc"
+
+
+class LabelFreeValidation(Callback):
+    """Logs ``val/pseudo_auc`` of ``column`` every ``every_n_epochs`` validation epochs."""
+
+    def __init__(
+        self,
+        column: str = "psnr",
+        factors: Sequence[int] = (2, 3),
+        every_n_epochs: int = 1,
+        aggregate: str = "mean",
+    ) -> None:
+        if every_n_epochs < 1 or not factors or min(factors) < 2:
+            raise ValueError(
+                f"every_n_epochs must be >= 1 and factors >= 2, got {every_n_epochs}, {factors}"
+            )
+        self.column, self.factors = column, tuple(int(f) for f in factors)
+        self.every_n_epochs, self.aggregate = every_n_epochs, aggregate
+        self.history: list[float] = []
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or (trainer.current_epoch + 1) % self.every_n_epochs:
+            return
+        pl_module.finish_fitted()  # this epoch's validation moments, before scoring with them
+        value = torch.tensor(float("nan"))
+        if trainer.is_global_zero:
+            videos = trainer.datamodule.videos("val")
+            flow = trainer.datamodule.modality_settings.get("flow")
+            needs_flow = "flow" in pl_module.modalities
+            scorer = Scorer(pl_module, self.aggregate)
+            value = torch.tensor(
+                label_free_auc(
+                    scorer, videos, self.column, self.factors, flow if needs_flow else None
+                )
+            )
+        value = trainer.strategy.broadcast(value)
+        self.history.append(float(value))
+        pl_module.log(KEY, value, prog_bar=True, batch_size=1)
