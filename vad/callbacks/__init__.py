@@ -1,6 +1,7 @@
 """Lightning callbacks of training runs."""
 
+from vad.callbacks.ema import WeightEMA
 from vad.callbacks.label_free_validation import LabelFreeValidation
 from vad.callbacks.sample_images import SamplePredictions
 
-__all__ = ["LabelFreeValidation", "SamplePredictions"]
+__all__ = ["LabelFreeValidation", "SamplePredictions", "WeightEMA"]
