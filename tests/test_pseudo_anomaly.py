@@ -11,7 +11,8 @@ import torch
 from tests.helpers import fit_fixed_batch, moving_square
 from vad.data.clips import ClipDataset, memory_video
 from vad.errors import TrainingError
-from vad.models.base import Prediction, with_pseudo_anomalies
+from vad.models.base import Prediction
+from vad.models.pseudo_anomaly import with_pseudo_anomalies
 from vad.models.unet import UNetModule
 from vad.scoring.pseudo_anomaly import label_free_auc
 from vad.scoring.scorer import Scorer

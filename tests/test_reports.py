@@ -116,7 +116,7 @@ def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -
     model, _ = load_model(run)
     stats = read_score_stats(run)
     assert model.score_stats == stats and stats["split"] == "val"
-    assert set(stats["columns"]) == {"mse", "psnr", "patch_max"}
+    assert set(stats["columns"]) == {"mse", "psnr", "patch_max", "location_z"}
     assert json.loads((run / "score_stats.json").read_text()) == stats
     val = pd.read_csv(run / "val_scores.csv", dtype={"video": str})
     assert stats["videos"] == sorted(val["video"].unique().tolist())  # held-out normal videos

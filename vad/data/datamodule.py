@@ -42,6 +42,7 @@ class VideoDataModule(L.LightningDataModule):
             videos weigh as much as long ones; an epoch has as many clips as ``clips``).
         flow: settings of the ``flow`` modality (``vad.data.flow``), built for models that ask
             for it; a changed setting rebuilds the stored flow.
+        regions: settings of the ``boxes`` modality (motion regions, ``vad.data.regions``).
     """
 
     def __init__(
@@ -63,6 +64,7 @@ class VideoDataModule(L.LightningDataModule):
         flow: Mapping[str, Any] | None = None,
         resize: str = "area",
         sampling: str = "clips",
+        regions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if sampling not in SAMPLINGS:
@@ -78,7 +80,10 @@ class VideoDataModule(L.LightningDataModule):
         self.pseudo_anomaly: dict[str, Any] = {}
         self._table: pd.DataFrame | None = None
         self._videos: dict[str, list[CachedVideo]] = {}
-        self.modality_settings = {"flow": modality_registry.check_settings("flow", flow)}
+        self.modality_settings = {
+            "flow": modality_registry.check_settings("flow", flow),
+            "boxes": modality_registry.check_settings("boxes", regions),
+        }
 
     def configure_clips(
         self,

@@ -25,6 +25,8 @@ from vad.models.components.discriminator import PatchDiscriminator
 from vad.models.errors import error_map, frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
+from vad.models.map_scores import MapScores
+from vad.models.pseudo_anomaly import pseudo_anomaly_settings, with_pseudo_anomalies
 
 #: per-frame arrays that hold images (uint8 -> [-1, 1]); others are only made float
 IMAGE_KEYS = ("frames", "skip_frames")
@@ -92,6 +94,7 @@ class VADModule(L.LightningModule, ABC):
         adversarial: dict | None = None,
         patch_size: int = 16,
         pseudo_anomaly: dict | None = None,
+        regions: bool = False,
     ) -> None:
         super().__init__()
         self.pseudo_anomaly = pseudo_anomaly_settings(pseudo_anomaly)
@@ -107,7 +110,11 @@ class VADModule(L.LightningModule, ABC):
                 channels, adversarial.get("width", 32), adversarial.get("layers", 3)
             )
         self.automatic_optimization = self.discriminator is None
-        self.fitted = FittedStatistics()  # models with moments replace it (see vad.models.fitted)
+        # what validation measures (vad.models.fitted); models declare more moments
+        self.fitted = FittedStatistics()
+        self.map_scoring = MapScores(self.fitted, self.image_size, self.patch_size, regions)
+        if self.map_scoring.regions:
+            self.modalities = (*type(self).modalities, "boxes")
 
     @property
     def score_stats(self) -> dict[str, Any] | None:
@@ -135,13 +142,23 @@ class VADModule(L.LightningModule, ABC):
     def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
         """Raw error columns, one (B * P,) tensor each in clip-major order (clip b's P positions
         together, as ``out.frame_ids.flatten()``). Default: one target frame per clip."""
-        return frame_errors(out.pred, out.target, self.patch_size)
+        return {**frame_errors(out.pred, out.target, self.patch_size), **self.map_scores(out)}
+
+    def map_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
+        """Columns from the error maps and validation moments (``vad.models.map_scores``)."""
+        return self.map_scoring.columns(out)
+
+    def update_map_moments(self, out: Prediction) -> None:
+        """Add a validation batch's error maps to the fitted moments."""
+        self.map_scoring.update(out)
 
     def predict_clips(self, batch: dict[str, Any]) -> Prediction:
         """``forward`` on a float batch, with the video and original id of every output frame."""
         out = self(batch)
         out.video = list(batch["video"])
         out.frame_ids = batch["frame_ids"][:, list(out.positions)]
+        if "boxes" in batch:
+            out.extra["boxes"] = batch["boxes"][:, list(out.positions)]
         return out
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
@@ -202,10 +219,11 @@ class VADModule(L.LightningModule, ABC):
         self._log_losses("train", losses)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        out = self(batch)
+        out = self.predict_clips(batch)
         losses = self.losses(batch, out)
         errors = self.frame_scores(out)
         self._log_losses("val", {**losses, "psnr": errors["psnr"].mean()})
+        self.update_map_moments(out)
 
     def on_validation_epoch_start(self) -> None:
         self.fitted.reset()
@@ -266,32 +284,6 @@ class VADModule(L.LightningModule, ABC):
         scheduler = self.scheduler_factory(opt_g, total_steps=total)
         schedule = {"scheduler": scheduler, "interval": "step"}
         return optimizers, [schedule]
-
-
-def pseudo_anomaly_settings(cfg: dict | None) -> dict[str, Any]:
-    """``{"probability": p, "skips": [...]}`` validated; probability 0 (off) when not given."""
-    cfg = dict(cfg or {})
-    unknown = sorted(set(cfg) - {"probability", "skips"})
-    probability, skips = float(cfg.get("probability", 0.0)), [int(j) for j in cfg.get("skips", [])]
-    if unknown or not 0 <= probability <= 1 or (probability > 0 and not skips):
-        raise TrainingError(
-            f"model.pseudo_anomaly needs probability in [0, 1] and a list of skips (>= 2) when "
-            f"on; got {cfg}"
-        )
-    if any(j < 2 for j in skips):
-        raise TrainingError(f"model.pseudo_anomaly.skips must be >= 2, got {skips}")
-    return {"probability": probability, "skips": skips}
-
-
-def with_pseudo_anomalies(batch: dict[str, Any]) -> dict[str, Any]:
-    """A training batch whose clips with ``skip`` > 0 have the skipped frames as input
-    (``frames``) and the normal clip as ``targets``; unchanged without pseudo-anomalies."""
-    skip = batch.get("skip")
-    if skip is None or not bool((skip > 0).any()):
-        return batch
-    chosen = (skip > 0).view(-1, *([1] * (batch["frames"].ndim - 1)))
-    frames = torch.where(chosen, batch["skip_frames"], batch["frames"])
-    return {**batch, "frames": frames, "targets": batch["frames"]}
 
 
 def _as_images(x: torch.Tensor) -> torch.Tensor:

@@ -30,12 +30,19 @@ class FittedStatistics(nn.Module):
 
     def __init__(self, moments: Mapping[str, Sequence[int]] | None = None) -> None:
         super().__init__()
-        self.shapes = {name: tuple(shape) for name, shape in (moments or {}).items()}
-        for name, shape in self.shapes.items():
-            self.register_buffer(f"{name}_mean", torch.full(shape, float("nan")))
-            self.register_buffer(f"{name}_std", torch.full(shape, float("nan")))
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        for name, shape in (moments or {}).items():
+            self.declare(name, shape)
         self.score_stats: dict[str, Any] | None = None
         self._sums: dict[str, list[torch.Tensor]] = {}
+
+    def declare(self, name: str, shape: Sequence[int]) -> None:
+        """Add a moment of per-sample ``shape`` (its buffers start as NaN: not fitted)."""
+        if name in self.shapes:
+            raise KeyError(f"fitted moment {name!r} is declared twice")
+        self.shapes[name] = tuple(int(v) for v in shape)
+        self.register_buffer(f"{name}_mean", torch.full(self.shapes[name], float("nan")))
+        self.register_buffer(f"{name}_std", torch.full(self.shapes[name], float("nan")))
 
     # ---- moments -----------------------------------------------------------------------------
     def reset(self) -> None:

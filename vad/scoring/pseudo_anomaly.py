@@ -64,19 +64,25 @@ def sped_up_videos(
     clip_length: int,
     factor: int,
     copies: int = 2,
+    modalities: Sequence[str] = ("frames",),
     flow: Mapping[str, Any] | None = None,
 ) -> list[CachedVideo]:
-    """In-memory sped-up copies (``<video>@<start>x<factor>``) of ``videos``, labelled; with
-    ``flow`` settings, their optical flow too (for models that read it). Videos too short for a
-    segment are left out."""
+    """In-memory sped-up copies (``<video>@<start>x<factor>``) of ``videos``, labelled, with the
+    ``modalities`` a model reads: ``flow`` is recomputed on the copy (``flow`` settings); other
+    per-frame arrays (e.g. motion boxes) are taken from the original frames. Videos too short
+    for a segment are left out."""
     made = []
     for video in videos:
         if not fits(len(video), clip_length, factor):
             continue
         for start, frames, labels in pseudo_anomalies(video.frames, clip_length, factor, copies):
+            positions, _ = speed_up(len(video), start, clip_length, factor)
             arrays = {"frames": frames}
-            if flow is not None:
-                arrays["flow"] = compute_flow(frames, np.arange(len(frames)), flow)
+            for name in set(modalities) - {"frames"}:
+                if name == "flow":
+                    arrays[name] = compute_flow(frames, np.arange(len(frames)), flow)
+                else:
+                    arrays[name] = np.asarray(video.array(name))[positions]
             made.append(memory_video(f"{video.video}@{start}x{factor}", arrays, labels=labels))
     return made
 
@@ -92,10 +98,12 @@ def label_free_auc(
     """The label-free validation score: micro AUC of ``column`` (oriented, min-max per video, as
     test scores are evaluated by default) at finding sped-up segments in copies of the normal
     ``videos``, averaged over the speed-up ``factors``. 0.5 = no better than chance; NaN when
-    no video is long enough for a segment."""
+    no video is long enough for a segment. ``flow``: the data's flow settings, for models that
+    read flow."""
     aucs = []
     for factor in factors:
-        copies = sped_up_videos(videos, scorer.model.clip_length, factor, flow=flow)
+        model = scorer.model
+        copies = sped_up_videos(videos, model.clip_length, factor, 2, model.modalities, flow)
         if not copies:
             continue
         scores = scorer.score_videos(copies, batch_size)

@@ -19,7 +19,6 @@ from vad.data.flow import flow_settings, flow_valid
 from vad.errors import DataError, VADError
 from vad.models.base import Prediction, VADModule
 from vad.models.errors import frame_errors
-from vad.models.fitted import FittedStatistics
 from vad.models.joint.scores import (
     FLOW_COLUMNS,
     FRAME_COLUMNS,
@@ -96,7 +95,7 @@ class JointModule(VADModule):
         self.flow_cfg = flow_settings(flow) if flow is not None else None
         self.net = JointNet(channels, self.history, base_width, motion_width, depth)
         self.register_buffer("flow_scale", torch.zeros(()))
-        self.fitted = FittedStatistics({"log_error": (len(STAT_COLUMNS),)})
+        self.fitted.declare("log_error", (len(STAT_COLUMNS),))
 
     @property
     def clip_length(self) -> int:
@@ -140,13 +139,14 @@ class JointModule(VADModule):
         return parts
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        out = self(batch)
+        out = self.predict_clips(batch)
         losses = self.losses(batch, out)
         errors = self.stream_errors(out)
         self._log_losses(
             "val", {**losses, "psnr": errors["psnr"].mean(), "flow_mse": errors["flow_mse"].mean()}
         )
         self.fitted.update("log_error", log_errors(errors))
+        self.update_map_moments(out)
 
     def on_fit_start(self) -> None:
         self._check_flow_settings()
@@ -172,7 +172,7 @@ class JointModule(VADModule):
         errors = self.stream_errors(out)
         mean, std = self.fitted.mean("log_error"), self.fitted.std("log_error")
         errors["combined"] = combined_score(errors, mean, std, self.combined_weights)
-        return errors
+        return {**errors, **self.map_scores(out)}
 
     def on_predict_start(self) -> None:
         if not self.fitted.is_fitted("log_error"):

@@ -10,7 +10,6 @@ import torch
 
 from vad.models.base import Prediction, VADModule
 from vad.models.errors import frame_errors
-from vad.models.fitted import FittedStatistics
 from vad.models.losses import intensity_loss
 from vad.models.stae.scoring import BRANCH_ERRORS, branch_weights, mix_scores
 from vad.models.stae.torch_model import STAE
@@ -73,7 +72,7 @@ class STAEModule(VADModule):
         self.mix = branch_weights(mix)
         self.net = STAE(channels, widths)
         self.calibrate_positions = bool(calibrate_positions)
-        self.fitted = FittedStatistics({"position_error": (len(BRANCH_ERRORS), self.clip_length)})
+        self.fitted.declare("position_error", (len(BRANCH_ERRORS), self.clip_length))
 
     @property
     def clip_length(self) -> int:
@@ -124,14 +123,14 @@ class STAEModule(VADModule):
         for branch, rows in (("recon", is_input), ("pred", ~is_input)):
             for i, name in enumerate(BRANCH_ERRORS):
                 scores[f"{branch}_{name}"] = torch.where(rows, errors[i], float("nan")).flatten()
-        return scores
+        return {**scores, **self.map_scores(out)}
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Add the standard ``mse``, ``psnr``, ``patch_max`` columns mixed from both branches."""
         return mix_scores(scores, self.mix)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        out = self(batch)
+        out = self.predict_clips(batch)
         losses = self.losses(batch, out)
         errors = self.position_errors(out).float()
         mse = errors[BRANCH_ERRORS.index("mse")]
@@ -140,3 +139,4 @@ class STAEModule(VADModule):
         losses["pred_psnr"] = psnr[:, self.input_frames :].mean()
         self._log_losses("val", losses)
         self.fitted.update("position_error", errors.transpose(0, 1))
+        self.update_map_moments(out)
