@@ -63,7 +63,7 @@ class Scorer:
     def run(self, batch: Mapping[str, Any]) -> Prediction:
         """The model's ``Prediction`` for a clip batch as ``ClipDataset`` items collate (uint8
         frames on the CPU), in eval mode."""
-        device = next(self.model.parameters()).device
+        device = self.model.device  # also for a model without parameters (a density)
         moved = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
         was_training = self.model.training
         self.model.eval()
