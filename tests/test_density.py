@@ -1,0 +1,115 @@
+"""The object-level density model: objects, attributes, kNN scores, calibration, end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tests.conftest import TINY, TINY_DATA
+from vad.data.flow import FlowEstimator
+from vad.data.regions import region_settings, video_boxes
+from vad.models.density.bank import FeatureBank, combine, empty_score, knn_distance
+from vad.models.density.features import ObjectFeatures, pixel_boxes, velocity, video_features
+from vad.tasks.train import train
+
+REGIONS = region_settings()
+FLOW = FlowEstimator({"method": "farneback"})
+EXTRACTOR = ObjectFeatures({"velocity": True, "geometry": True, "appearance": True})
+TEXTURE = (np.random.default_rng(1).random((16, 16)) * 100 + 150).astype(np.uint8)
+
+
+def _scene(squares: list[tuple[int, int]]) -> np.ndarray:
+    """A static textured 120 x 160 frame with textured 16 x 16 squares at (row, column)."""
+    frame = (np.random.default_rng(0).random((120, 160)) * 40 + 60).astype(np.uint8)
+    for row, col in squares:
+        frame[row : row + 16, col : col + 16] = TEXTURE
+    return frame
+
+
+def _video(tracks: list[tuple[int, int, int]], length: int) -> tuple[np.ndarray, ...]:
+    """Frames, flow and boxes of squares moving right: (row, first column, pixels per frame)."""
+    frames = np.stack([_scene([(r, c + v * t) for r, c, v in tracks]) for t in range(length)])
+    flow = np.zeros((*frames.shape, 2), dtype=np.float32)
+    for t in range(1, length):
+        flow[t] = FLOW(frames[t - 1], frames[t])
+    return frames[..., None], flow, video_boxes(list(frames), REGIONS)
+
+
+def test_objects_are_found_where_a_square_moves() -> None:
+    _, _, boxes = _video([(50, 40, 4)], 5)
+    found = pixel_boxes(boxes[2], 120, 160)
+    assert len(found) == 1
+    x0, y0, x1, y1 = found[0]
+    assert x0 <= 48 and x1 >= 64 and y0 <= 50 and y1 >= 66  # the square at t = 2
+    assert x1 - x0 < 40 and y1 - y0 < 30
+
+
+def test_the_velocity_histogram_of_a_square_moving_right_peaks_in_the_right_bin() -> None:
+    _, flow, boxes = _video([(50, 40, 4)], 4)
+    hist = velocity(flow[2], pixel_boxes(boxes[2], 120, 160)[0], 8)
+    assert hist.argmax() == 0  # bin 0: rightwards
+    assert hist[0] > 0.5 * hist.sum()
+    left = velocity(-flow[2], pixel_boxes(boxes[2], 120, 160)[0], 8)
+    assert left.argmax() == 4
+
+
+def test_a_fast_object_in_a_scene_of_slow_ones_scores_above_them() -> None:
+    train = [video_features(EXTRACTOR, *_video([(20, 10, 2), (80, 60, 2)], 20))]
+    bank = FeatureBank()
+    bank.fit({n: torch.from_numpy(np.concatenate([t[n] for t in train])) for n in EXTRACTOR.names})
+    frames, flow, boxes = _video([(20, 10, 2), (80, 10, 8), (50, 100, 2)], 8)
+    raw = EXTRACTOR(frames[4], flow[4], boxes[4])
+    scores = knn_distance(torch.from_numpy(raw["velocity"]), bank.features["velocity"], 1)
+    centre_row = torch.from_numpy(raw["geometry"])[:, 1] * 120
+    fast = (centre_row - 88).abs() < 10  # the square of row 80
+    assert fast.any() and (~fast).sum() >= 2
+    assert scores[fast].min() > 3 * scores[~fast].max()
+
+
+def test_the_combination_is_invariant_to_an_attribute_scale() -> None:
+    generator = torch.Generator().manual_seed(0)
+    val = {n: torch.rand(50, generator=generator) for n in ("velocity", "appearance")}
+    test = {n: torch.rand(20, generator=generator) * 2 for n in val}
+
+    def scores(scale: float) -> torch.Tensor:
+        v = {**val, "velocity": val["velocity"] * scale}
+        t = {**test, "velocity": test["velocity"] * scale}
+        stats = {n: (x.mean(), x.std(unbiased=False)) for n, x in v.items()}
+        assert (combine(t, stats) > empty_score(stats)).all()
+        return combine(t, stats)
+
+    assert torch.allclose(scores(1.0), scores(100.0), atol=1e-4)
+    assert torch.equal(scores(1.0).argsort(), scores(100.0).argsort())
+
+
+def test_banks_are_saved_in_the_state_dict() -> None:
+    bank = FeatureBank()
+    bank.fit({"velocity": torch.rand(7, 8)})
+    restored = FeatureBank()
+    restored.load_state_dict(bank.state_dict())
+    assert torch.equal(restored.features["velocity"], bank.features["velocity"])
+
+
+def test_train_and_score_the_density_model(make_cfg) -> None:
+    overrides = [o for o in TINY if not o.startswith("model.")]
+    cfg = make_cfg(
+        "train",
+        [
+            *TINY_DATA,
+            *overrides,
+            "model=density",
+            "data.regions.min_area=4",
+            "data.regions.resolution=cache",
+            "scoring.column=density",
+            "model.appearance_size=8",
+        ],
+        tiny=False,
+    )
+    train(cfg)
+    scores = pd.read_csv(Path(cfg.paths.output_dir) / "scores.csv", dtype={"video": str})
+    assert {"density", "velocity", "geometry", "appearance"} <= set(scores.columns)
+    assert np.isfinite(scores["density"]).all()
+    assert (Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt").is_file()

@@ -1,0 +1,162 @@
+"""Attributes of the objects of one frame: velocity, geometry and appearance (numpy / OpenCV).
+
+Objects are the motion boxes of a frame (the ``boxes`` modality, ``vad.data.regions``): rows of
+``x0, y0, x1, y1`` in [0, 1], NaN rows padding. Each attribute is a fixed-length vector per object:
+
+* ``velocity``: the magnitude-weighted histogram of optical-flow directions inside the box (AI-VAD,
+  Reiss & Hoshen 2023): bin ``b`` holds the mean, over the box's pixels, of the L1 flow magnitude
+  of the pixels whose direction falls in it, so the bins sum to the mean magnitude (speed is kept).
+  Bins are centred on their direction: bin 0 = right, then clockwise on screen (y points down:
+  with 8 bins, 2 = down, 4 = left, 6 = up).
+* ``geometry``: centre x and y, size (square root of the box's area fraction) and aspect
+  (width / (width + height) in pixels), all in [0, 1]; what is normal depends on where it is.
+* ``appearance``: a HOG-style gradient-orientation histogram (Dalal & Triggs 2005) of the grey
+  crop resized to a square (OpenCV 5 has no ``HOGDescriptor`` in its main modules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import cv2
+import numpy as np
+
+ATTRIBUTES = ("velocity", "geometry", "appearance")
+DEFAULTS: dict[str, Any] = {"velocity_bins": 8, "appearance_size": 32}
+HOG_CELL, HOG_BINS = 8, 9
+
+
+def pixel_boxes(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """int (K, 4) pixel boxes of the valid (finite) rows of normalised ``boxes``, each at least
+    one pixel wide and high, inside the image."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    boxes = boxes[np.isfinite(boxes).all(axis=1)]
+    scale = np.array([width, height, width, height], dtype=np.float64)
+    pixels = boxes * scale
+    x0 = np.clip(np.floor(pixels[:, 0]), 0, width - 1)
+    y0 = np.clip(np.floor(pixels[:, 1]), 0, height - 1)
+    x1 = np.clip(np.ceil(pixels[:, 2]), x0 + 1, width)
+    y1 = np.clip(np.ceil(pixels[:, 3]), y0 + 1, height)
+    return np.stack([x0, y0, x1, y1], axis=1).astype(np.int64)
+
+
+def velocity(flow: np.ndarray, box: np.ndarray, bins: int) -> np.ndarray:
+    """(bins,) magnitude-weighted direction histogram of ``flow`` (H, W, 2) inside a pixel box."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    crop = np.asarray(flow[y0:y1, x0:x1], dtype=np.float32)
+    dx, dy = np.ascontiguousarray(crop[..., 0]), np.ascontiguousarray(crop[..., 1])
+    _, angle = cv2.cartToPolar(dx, dy)  # radians in [0, 2 pi), y down
+    magnitude = np.abs(dx) + np.abs(dy)  # L1, as AI-VAD
+    index = np.floor(angle * bins / (2 * np.pi) + 0.5).astype(np.int64) % bins
+    hist = np.bincount(index.ravel(), weights=magnitude.ravel(), minlength=bins)
+    return (hist / max(1, magnitude.size)).astype(np.float32)
+
+
+def geometry(box: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(4,) centre x, centre y, size and aspect of a pixel box in an image of that size."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    w, h = x1 - x0, y1 - y0
+    centre = ((x0 + x1) / 2 / width, (y0 + y1) / 2 / height)
+    size = np.sqrt(w * h / (width * height))
+    return np.array([*centre, size, w / (w + h)], dtype=np.float32)
+
+
+def appearance(grey: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
+    """HOG-style descriptor of the grey uint8 crop of a pixel box resized to ``size`` x ``size``:
+    per 8 x 8-pixel cell, a 9-bin histogram of unsigned gradient orientations weighted by the
+    gradient magnitude (Dalal & Triggs 2005), the whole L2-Hys normalised (clipped at 0.2)."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    crop = np.ascontiguousarray(grey[y0:y1, x0:x1])
+    crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
+    gx, gy = cv2.Sobel(crop, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(crop, cv2.CV_32F, 0, 1, ksize=1)
+    magnitude, angle = cv2.cartToPolar(gx, gy)
+    bins = np.floor(np.mod(angle, np.pi) * HOG_BINS / np.pi).astype(np.int64) % HOG_BINS
+    cells = size // HOG_CELL
+    rows, cols = np.divmod(np.arange(size * size), size)
+    cell = (rows // HOG_CELL * cells + cols // HOG_CELL) * HOG_BINS
+    hist = np.bincount(
+        cell + bins.ravel(), weights=magnitude.ravel(), minlength=cells * cells * HOG_BINS
+    )
+    hist = np.minimum(hist / (np.linalg.norm(hist) + 1e-6), 0.2)
+    return (hist / (np.linalg.norm(hist) + 1e-6)).astype(np.float32)
+
+
+def grey_image(frame: np.ndarray) -> np.ndarray:
+    """A uint8 (H, W) image of an (H, W), (H, W, 1) or RGB (H, W, 3) frame."""
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+    return np.ascontiguousarray(frame.reshape(frame.shape[:2]))
+
+
+class ObjectFeatures:
+    """Extracts the enabled ``attributes`` of every object of a frame.
+
+    Args:
+        attributes: name -> enabled (``velocity``, ``geometry``, ``appearance``).
+        velocity_bins: direction bins of the velocity histogram.
+        appearance_size: side of the square the crops are resized to (a multiple of 8).
+    """
+
+    def __init__(self, attributes: Mapping[str, bool], **settings: Any) -> None:
+        unknown = sorted(set(attributes) - set(ATTRIBUTES)) + sorted(set(settings) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown density setting(s) {unknown}")
+        self.names = tuple(a for a in ATTRIBUTES if attributes.get(a, False))
+        if not self.names:
+            raise ValueError(f"enable at least one attribute of {list(ATTRIBUTES)}")
+        self.settings = {**DEFAULTS, **settings}
+        self.bins = int(self.settings["velocity_bins"])
+        self.size = int(self.settings["appearance_size"])
+        if self.bins < 1 or self.size < HOG_CELL or self.size % HOG_CELL:
+            raise ValueError(
+                f"velocity_bins must be >= 1 and appearance_size a multiple of {HOG_CELL}, got "
+                f"{self.bins}, {self.size}"
+            )
+
+    def dims(self) -> dict[str, int]:
+        """Feature length of every enabled attribute."""
+        sizes = {
+            "velocity": self.bins,
+            "geometry": 4,
+            "appearance": (self.size // HOG_CELL) ** 2 * HOG_BINS,
+        }
+        return {name: sizes[name] for name in self.names}
+
+    def __call__(
+        self, frame: np.ndarray, flow: np.ndarray, boxes: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """float32 (K, D) per attribute for the K valid boxes of a frame (uint8 frame (H, W[, C]),
+        flow (H, W, 2) in pixels, normalised boxes (N, 4) with NaN padding rows)."""
+        grey = grey_image(frame)
+        height, width = grey.shape
+        pixels = pixel_boxes(boxes, height, width)
+        extract = {
+            "velocity": lambda b: velocity(flow, b, self.bins),
+            "geometry": lambda b: geometry(b, height, width),
+            "appearance": lambda b: appearance(grey, b, self.size),
+        }
+        dims = self.dims()
+        return {
+            name: np.stack([extract[name](b) for b in pixels]).reshape(-1, dims[name])
+            if len(pixels)
+            else np.zeros((0, dims[name]), dtype=np.float32)
+            for name in self.names
+        }
+
+
+def video_features(
+    extractor: ObjectFeatures, frames: np.ndarray, flow: np.ndarray, boxes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The attributes of every object of a video's frames (N, H, W, C), flow (N, H, W, 2) and
+    boxes (N, max_boxes, 4), stacked per attribute."""
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in extractor.names}
+    for i in np.flatnonzero(np.isfinite(np.asarray(boxes)).all(axis=2).any(axis=1)):
+        for name, values in extractor(frames[i], flow[i], boxes[i]).items():
+            parts[name].append(values)
+    dims = extractor.dims()
+    return {
+        name: np.concatenate(values) if values else np.zeros((0, dims[name]), np.float32)
+        for name, values in parts.items()
+    }

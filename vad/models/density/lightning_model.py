@@ -1,0 +1,246 @@
+"""Object-level density: how unlike the training objects each moving object of a frame is.
+
+After AI-VAD (Reiss & Hoshen, 2023), offline: objects are the motion boxes of a frame (``boxes``,
+HF2-VAD's frame differences), each described by attributes (``vad.models.density.features``);
+an attribute's score is the mean distance to its ``k`` nearest training objects
+(``vad.models.density.bank``). Nothing is trained by gradients: fitting collects the attributes of
+every object of the training videos once (``on_fit_start``) and the one training epoch only marks
+that step; validation measures the mean and std of every attribute's score on the held-out
+normal videos, which calibrate them.
+
+Score columns (per frame, max over its objects): one per attribute (raw kNN distance; -1 without
+objects) and ``density``: the sum of the calibrated (z-scored) attribute scores of an object, a
+frame without objects one below the lowest an object can get. ``maps`` paints each object's
+``density`` above that floor inside its box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from vad.data.flow import flow_settings
+from vad.data.regions import region_settings
+from vad.errors import DataError
+from vad.models.base import Prediction, VADModule
+from vad.models.density.bank import FeatureBank, combine, empty_score
+from vad.models.density.features import ATTRIBUTES, ObjectFeatures, pixel_boxes, video_features
+
+COLUMN = "density"
+#: an attribute column's value for a frame without objects (distances are >= 0)
+NO_OBJECT = -1.0
+
+
+class DensityModule(VADModule):
+    """kNN density of object attributes (one frame per clip: frame ``t``, its flow ``t-1 -> t``
+    and its motion boxes).
+
+    Args:
+        attributes: name -> enabled, of ``velocity``, ``geometry``, ``appearance``.
+        k: nearest training objects whose mean distance is an attribute's score.
+        velocity_bins: direction bins of the velocity histogram.
+        appearance_size: side of the square crops of the appearance descriptor (multiple of 8).
+        flow, boxes: the data config's flow and motion-box settings the banks are built with;
+            scoring data built with other settings is an error.
+    """
+
+    modalities = ("frames", "flow", "boxes")
+
+    def __init__(
+        self,
+        image_size: Sequence[int],
+        channels: int,
+        attributes: Mapping[str, bool] | None = None,
+        k: int = 1,
+        velocity_bins: int = 8,
+        appearance_size: int = 32,
+        flow: Mapping[str, Any] | None = None,
+        boxes: Mapping[str, Any] | None = None,
+        optimizer: Callable | None = None,
+        **base: Any,
+    ) -> None:
+        super().__init__(image_size, channels, optimizer, **base)
+        self.automatic_optimization = False  # one bookkeeping step per fit, no gradients
+        self.k = int(k)
+        if self.k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        enabled = dict(attributes) if attributes is not None else dict.fromkeys(ATTRIBUTES, True)
+        self.extractor = ObjectFeatures(
+            enabled, velocity_bins=velocity_bins, appearance_size=appearance_size
+        )
+        self.attributes = self.extractor.names
+        self.data_settings = {
+            "flow": flow_settings(flow) if flow is not None else None,
+            "boxes": region_settings(boxes) if boxes is not None else None,
+        }
+        self.bank = FeatureBank()
+        for name in self.attributes:
+            self.fitted.declare(_moment(name), ())
+
+    @property
+    def clip_length(self) -> int:
+        return 1
+
+    # ---- scoring -----------------------------------------------------------------------------
+    def forward(self, batch: dict[str, Any]) -> Prediction:
+        frames = batch["frames"][:, 0]  # (B, C, H, W) in [-1, 1]
+        boxes = batch["boxes"][:, 0]  # (B, max_boxes, 4)
+        features, slots = self._features(frames, batch["flow"][:, 0], boxes)
+        extra = {}
+        for name in self.attributes:
+            raw = self.bank.distances(name, features[name].to(frames.device), self.k)
+            extra[name] = _scatter(raw, slots, boxes.shape[:2])
+        stats = self._stats()
+        if stats is not None:
+            extra[COLUMN] = combine({n: extra[n] for n in self.attributes}, stats)
+        maps = self._maps(extra, boxes, frames.shape[-2:], stats)
+        return Prediction(frames, frames, positions=(0,), extra=extra, maps=maps)
+
+    def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
+        columns = {name: _frame_max(out.extra[name], NO_OBJECT) for name in self.attributes}
+        stats = self._stats()
+        if stats is not None and COLUMN in out.extra:
+            columns[COLUMN] = _frame_max(out.extra[COLUMN], float(empty_score(stats)))
+        return columns
+
+    def map_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
+        return {}  # the maps are object scores already: no location or region columns
+
+    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+        return {"loss": out.pred.new_zeros(())}
+
+    def _features(
+        self, frames: torch.Tensor, flow: torch.Tensor, boxes: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Attributes (M, D) of the M objects of a batch and their (frame, slot) (M, 2)."""
+        images = ((frames + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
+        images, flows = images.cpu().numpy(), flow.permute(0, 2, 3, 1).float().cpu().numpy()
+        rows, parts = boxes.detach().cpu().numpy(), {n: [] for n in self.attributes}
+        slots = []
+        for b in range(len(images)):
+            valid = np.flatnonzero(np.isfinite(rows[b]).all(axis=1))
+            for name, values in self.extractor(images[b], flows[b], rows[b][valid]).items():
+                parts[name].append(torch.from_numpy(values))
+            slots += [(b, int(j)) for j in valid]
+        dims = self.extractor.dims()
+        features = {n: torch.cat(v) if v else torch.zeros(0, dims[n]) for n, v in parts.items()}
+        return features, torch.tensor(slots, dtype=torch.long).reshape(-1, 2)
+
+    def _stats(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]] | None:
+        """Validation mean and std of every attribute's score, or None before calibration."""
+        if not all(self.fitted.is_fitted(_moment(n)) for n in self.attributes):
+            return None
+        return {
+            n: (self.fitted.mean(_moment(n)), self.fitted.std(_moment(n))) for n in self.attributes
+        }
+
+    def _maps(
+        self,
+        extra: Mapping[str, torch.Tensor],
+        boxes: torch.Tensor,
+        size: Sequence[int],
+        stats: Mapping[str, tuple[torch.Tensor, torch.Tensor]] | None,
+    ) -> torch.Tensor:
+        """(B, 1, H, W): each object's score above the no-object floor inside its box (max where
+        boxes overlap; the sum of raw distances before calibration)."""
+        if stats is not None:
+            scores = extra[COLUMN] - empty_score(stats)
+        else:
+            scores = sum(extra[name] for name in self.attributes)
+        height, width = int(size[0]), int(size[1])
+        maps = torch.zeros(len(boxes), 1, height, width, device=boxes.device)
+        for b in range(len(boxes)):
+            rows = boxes[b].detach().cpu().numpy()
+            valid = np.flatnonzero(np.isfinite(rows).all(axis=1))
+            for j, (x0, y0, x1, y1) in zip(
+                valid, pixel_boxes(rows[valid], height, width), strict=True
+            ):
+                region = maps[b, 0, y0:y1, x0:x1]
+                region.copy_(region.clamp_min(float(scores[b, j])))
+        return maps
+
+    # ---- fitting -----------------------------------------------------------------------------
+    def on_fit_start(self) -> None:
+        datamodule = self.trainer.datamodule
+        self._check_data_settings()
+        if not len(datamodule.split_table("val")):
+            raise DataError(
+                "the density model needs validation videos (data.val_videos > 0): its attribute "
+                "scores are calibrated on held-out normal videos"
+            )
+        if not self.bank.is_fitted():
+            self.fit_bank(datamodule.videos("train"))
+
+    def fit_bank(self, videos: Sequence[Any]) -> None:
+        """Collect the attributes of every object of the training ``videos`` into the banks."""
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in self.attributes}
+        for video in videos:
+            found = video_features(
+                self.extractor, video.frames, video.array("flow"), video.array("boxes")
+            )
+            for name, values in found.items():
+                parts[name].append(values)
+        banks = {n: torch.from_numpy(np.concatenate(v)) for n, v in parts.items()}
+        if any(len(bank) == 0 for bank in banks.values()):
+            raise DataError(
+                "no moving object in the training videos: lower data.regions.threshold or "
+                "data.regions.min_area"
+            )
+        self.bank.fit(banks)
+
+    def configure_optimizers(self) -> None:
+        return None
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        # nothing to learn from batches (``trainer.limit_train_batches=1`` suffices); a step of
+        # the parameter-free optimiser counts the fit, so that checkpoints are written
+        self.optimizers().step()
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        out = self.predict_clips(batch)
+        total = 0.0
+        for name in self.attributes:
+            values = out.extra[name][torch.isfinite(out.extra[name])]
+            if len(values):
+                self.fitted.update(_moment(name), values)
+            mean = values.mean() if len(values) else values.new_zeros(())
+            self._log_losses("val", {name: mean})
+            total = total + mean
+        self._log_losses("val", {"loss": torch.as_tensor(total)})
+
+    def on_predict_start(self) -> None:
+        if not self.bank.is_fitted() or self._stats() is None:
+            raise DataError(
+                "the density model is not fitted: train it (with validation videos) or load a "
+                "trained checkpoint"
+            )
+        self._check_data_settings()
+
+    def _check_data_settings(self) -> None:
+        built = getattr(self.trainer.datamodule, "modality_settings", {})
+        for name, wanted in self.data_settings.items():
+            if wanted is not None and built.get(name) is not None and built[name] != wanted:
+                raise DataError(
+                    f"the density banks are built on {name} {wanted}, but the data config "
+                    f"builds {name} {built[name]}; use the same data settings"
+                )
+
+
+def _moment(name: str) -> str:
+    return f"density_{name}"
+
+
+def _scatter(values: torch.Tensor, slots: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """(B, max_boxes) tensor with ``values`` at their (frame, slot), NaN elsewhere."""
+    out = torch.full(tuple(shape), float("nan"), device=values.device)
+    out[slots[:, 0], slots[:, 1]] = values.float()
+    return out
+
+
+def _frame_max(scores: torch.Tensor, empty: float) -> torch.Tensor:
+    """(B,) max over each frame's objects (NaN slots ignored), ``empty`` without objects."""
+    filled = torch.nan_to_num(scores, nan=float("-inf")).amax(dim=1)
+    return torch.where(torch.isfinite(filled), filled, torch.full_like(filled, empty))
