@@ -9,8 +9,11 @@ import pandas as pd
 import torch
 
 from tests.conftest import TINY, TINY_DATA
+from vad.data.clips import memory_video
 from vad.data.flow import FlowEstimator
 from vad.data.regions import region_settings, video_boxes
+from vad.models.checkpoint import load_model
+from vad.models.density import DensityModule
 from vad.models.density.bank import FeatureBank, combine, empty_score, knn_distance
 from vad.models.density.features import ObjectFeatures, pixel_boxes, velocity, video_features
 from vad.tasks.train import train
@@ -93,6 +96,26 @@ def test_banks_are_saved_in_the_state_dict() -> None:
     assert torch.equal(restored.features["velocity"], bank.features["velocity"])
 
 
+def test_only_enabled_attributes_are_scored_and_empty_frames_score_lowest() -> None:
+    module = DensityModule((120, 160), 1, attributes={"velocity": True})
+    frames, flow, boxes = _video([(20, 10, 2), (80, 10, 8)], 6)
+    module.fit_bank([memory_video("v", {"frames": frames, "flow": flow, "boxes": boxes})])
+    module.fitted.update("density_velocity", torch.tensor([0.1, 0.3, 0.2]))
+    module.fitted.finish()
+    batch = {
+        "frames": torch.from_numpy(frames[1:5, None]).permute(0, 1, 4, 2, 3) / 127.5 - 1,
+        "flow": torch.from_numpy(flow[1:5, None]).permute(0, 1, 4, 2, 3),
+        "boxes": torch.from_numpy(boxes[[0, 2, 3, 5], None]),  # frames 0 and 5: no object
+    }
+    out = module(batch)
+    columns = module.frame_scores(out)
+    assert set(columns) == {"velocity", "density"}
+    density = columns["density"]
+    assert density[0] == density[3] and (density[0] < density[1:3]).all()
+    assert out.maps.shape == (4, 1, 120, 160) and out.maps[0].abs().sum() == 0
+    assert (out.maps[1] > 0).any()
+
+
 def test_train_and_score_the_density_model(make_cfg) -> None:
     overrides = [o for o in TINY if not o.startswith("model.")]
     cfg = make_cfg(
@@ -112,4 +135,6 @@ def test_train_and_score_the_density_model(make_cfg) -> None:
     scores = pd.read_csv(Path(cfg.paths.output_dir) / "scores.csv", dtype={"video": str})
     assert {"density", "velocity", "geometry", "appearance"} <= set(scores.columns)
     assert np.isfinite(scores["density"]).all()
-    assert (Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt").is_file()
+    model, _ = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
+    assert set(model.bank.features) == {"velocity", "geometry", "appearance"}
+    assert all(model.fitted.is_fitted(f"density_{n}") for n in model.bank.features)

@@ -16,6 +16,7 @@ Objects are the motion boxes of a frame (the ``boxes`` modality, ``vad.data.regi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,14 +73,20 @@ def appearance(grey: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
     gx, gy = cv2.Sobel(crop, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(crop, cv2.CV_32F, 0, 1, ksize=1)
     magnitude, angle = cv2.cartToPolar(gx, gy)
     bins = np.floor(np.mod(angle, np.pi) * HOG_BINS / np.pi).astype(np.int64) % HOG_BINS
-    cells = size // HOG_CELL
-    rows, cols = np.divmod(np.arange(size * size), size)
-    cell = (rows // HOG_CELL * cells + cols // HOG_CELL) * HOG_BINS
     hist = np.bincount(
-        cell + bins.ravel(), weights=magnitude.ravel(), minlength=cells * cells * HOG_BINS
+        _cell_offsets(size) + bins.ravel(),
+        weights=magnitude.ravel(),
+        minlength=(size // HOG_CELL) ** 2 * HOG_BINS,
     )
     hist = np.minimum(hist / (np.linalg.norm(hist) + 1e-6), 0.2)
     return (hist / (np.linalg.norm(hist) + 1e-6)).astype(np.float32)
+
+
+@functools.cache
+def _cell_offsets(size: int) -> np.ndarray:
+    """The first histogram index of each pixel's cell, for a ``size`` x ``size`` crop."""
+    rows, cols = np.divmod(np.arange(size * size), size)
+    return (rows // HOG_CELL * (size // HOG_CELL) + cols // HOG_CELL) * HOG_BINS
 
 
 def grey_image(frame: np.ndarray) -> np.ndarray:
