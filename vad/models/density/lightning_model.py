@@ -236,6 +236,7 @@ def _moment(name: str) -> str:
 def _scatter(values: torch.Tensor, slots: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
     """(B, max_boxes) tensor with ``values`` at their (frame, slot), NaN elsewhere."""
     out = torch.full(tuple(shape), float("nan"), device=values.device)
+    slots = slots.to(values.device)
     out[slots[:, 0], slots[:, 1]] = values.float()
     return out
 
