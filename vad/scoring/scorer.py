@@ -86,7 +86,10 @@ class Scorer:
     ) -> Iterator[Prediction]:
         """The ``Prediction`` of every clip batch of ``videos`` (the data layer's clips)."""
         dataset = ClipDataset(videos, self.model.clip_length, stride, self.model.modalities)
-        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+        # a private generator: scoring (e.g. a validation callback) never draws on the global
+        # RNG, so it cannot change how a training run shuffles
+        loader = DataLoader(dataset, batch_size, shuffle=False, generator=torch.Generator())
+        for batch in loader:
             yield self.run(batch)
 
     def score_videos(
