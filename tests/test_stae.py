@@ -14,6 +14,7 @@ from omegaconf import open_dict
 
 from tests.conftest import TINY, TINY_DATA
 from tests.helpers import fit_fixed_batch, moving_square
+from vad.cli.stae_mix import select_mix
 from vad.errors import DataError, ScoreFileError
 from vad.models.checkpoint import load_model
 from vad.models.stae import STAE, STAEModule
@@ -23,7 +24,6 @@ from vad.models.stae.torch_model import Conv3d
 from vad.scoring.pseudo_anomaly import pseudo_anomalies, speed_up
 from vad.scoring.scorer import Scorer
 from vad.tasks.predict import predict
-from vad.tasks.stae_mix import select_mix
 from vad.tasks.train import train
 
 TINY_STAE = [

@@ -1,6 +1,11 @@
-"""Choose STAE's score mix on sped-up copies of the held-out normal videos.
+"""Choose STAE's score mix on held-out *normal* videos, without test labels.
 
-python -m vad.cli.stae_mix <run folder or checkpoint> [--factors 2 3] [--output table.csv]
+Every candidate mix of the reconstruction and prediction branches is scored on sped-up copies of
+the validation videos (``vad.scoring.pseudo_anomaly``) as test videos are (clip rows aggregated
+per frame, mixed, oriented, normalised per video) and ranked by the micro AUC of the sped-up
+frames.
+
+    python -m vad.cli.stae_mix <run folder or checkpoint> [--factors 2 3] [--output table.csv]
 """
 
 from __future__ import annotations
@@ -9,9 +14,70 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+import hydra
+import pandas as pd
+from omegaconf import OmegaConf
+
+from vad.errors import DataError
 from vad.io.atomic import write_csv
-from vad.tasks.report import console
-from vad.tasks.stae_mix import select_mix
+from vad.models.checkpoint import load_model
+from vad.models.stae.lightning_model import STAEModule
+from vad.models.stae.scoring import mix_scores
+from vad.scoring.metrics import evaluate
+from vad.scoring.pipeline import anomaly_scores
+from vad.scoring.pseudo_anomaly import pseudo_scores
+from vad.scoring.scorer import Scorer
+from vad.utils.console import console
+
+#: candidate prediction weights (the reconstruction weight is 1 - w)
+PREDICTION_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+
+
+def compare_mixes(
+    scores: pd.DataFrame, weights: Sequence[float] = PREDICTION_WEIGHTS, column: str = "psnr"
+) -> pd.DataFrame:
+    """Micro and macro AUC of ``column`` (min-max per video) for each prediction weight."""
+    rows = []
+    for w in weights:
+        mixed = mix_scores(scores, {"recon": 1 - w, "pred": w})
+        frame = mixed[["video", "frame", "label"]].assign(
+            score=anomaly_scores(mixed, column, "minmax").to_numpy()
+        )
+        summary, _ = evaluate(frame)
+        rows.append(
+            {
+                "prediction_weight": w,
+                "micro_auc": summary["micro_auc"],
+                "macro_auc": summary["macro_auc"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def select_mix(
+    checkpoint: str | Path,
+    factors: Sequence[int] = (2, 3),
+    aggregate: str = "mean",
+    calibrate: bool | None = None,
+) -> pd.DataFrame:
+    """The comparison table of all candidate mixes for each factor, plus their mean;
+    ``calibrate`` overrides the checkpoint's ``calibrate_positions``."""
+    module, meta = load_model(checkpoint)
+    if not isinstance(module, STAEModule):
+        raise DataError(f"{checkpoint}: not an STAE checkpoint ({meta['model'].get('_target_')})")
+    if calibrate is not None:
+        module.calibrate_positions = calibrate
+    datamodule = hydra.utils.instantiate(OmegaConf.create(meta["data"]))
+    videos = datamodule.videos("val")
+    if not videos:
+        raise DataError(f"{checkpoint}: the training data config holds out no validation video")
+    tables = []
+    for factor in factors:
+        scores = pseudo_scores(Scorer(module, aggregate), videos, factor)
+        tables.append(compare_mixes(scores).assign(factor=factor))
+    table = pd.concat(tables, ignore_index=True)
+    mean = table.groupby("prediction_weight", as_index=False)[["micro_auc", "macro_auc"]].mean()
+    return pd.concat([table, mean.assign(factor="mean")], ignore_index=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

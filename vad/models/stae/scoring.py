@@ -28,7 +28,7 @@ from vad.errors import ScoreFileError
 
 BRANCHES = {"reconstruction": "recon", "prediction": "pred"}
 BRANCH_ERRORS = ("mse", "patch_max")
-#: chosen on held-out normal Ped2 videos with sped-up segments (see ``vad.tasks.stae_mix``)
+#: chosen on held-out normal Ped2 videos with sped-up segments (see ``vad.cli.stae_mix``)
 DEFAULT_MIX = {"reconstruction": 0.75, "prediction": 0.25}
 
 
