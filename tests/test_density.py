@@ -15,7 +15,14 @@ from vad.data.regions import region_settings, video_boxes
 from vad.models.checkpoint import load_model
 from vad.models.density import DensityModule
 from vad.models.density.bank import FeatureBank, combine, empty_score, knn_distance
-from vad.models.density.features import ObjectFeatures, pixel_boxes, velocity, video_features
+from vad.models.density.features import (
+    ObjectFeatures,
+    grouped,
+    pixel_boxes,
+    score_groups,
+    velocity,
+    video_features,
+)
 from vad.tasks.train import train
 
 REGIONS = region_settings()
@@ -65,7 +72,7 @@ def test_a_fast_object_in_a_scene_of_slow_ones_scores_above_them() -> None:
     bank.fit({n: torch.from_numpy(np.concatenate([t[n] for t in train])) for n in EXTRACTOR.names})
     frames, flow, boxes = _video([(20, 10, 2), (80, 10, 8), (50, 100, 2)], 8)
     raw = EXTRACTOR(frames[4], flow[4], boxes[4])
-    scores = knn_distance(torch.from_numpy(raw["velocity"]), bank.features["velocity"], 1)
+    scores = bank.distances("velocity", torch.from_numpy(raw["velocity"]), 1)
     centre_row = torch.from_numpy(raw["geometry"])[:, 1] * 120
     fast = (centre_row - 88).abs() < 10  # the square of row 80
     assert fast.any() and (~fast).sum() >= 2
@@ -88,12 +95,44 @@ def test_the_combination_is_invariant_to_an_attribute_scale() -> None:
     assert torch.equal(scores(1.0).argsort(), scores(100.0).argsort())
 
 
+def test_distances_do_not_depend_on_the_unit_of_a_feature_dimension() -> None:
+    generator = torch.Generator().manual_seed(0)
+    train = torch.rand(40, 2, generator=generator, dtype=torch.float64).float()
+    query = torch.rand(9, 2, generator=generator, dtype=torch.float64).float()
+    unit = torch.tensor([1000.0, 1.0])  # e.g. pixels per frame next to a fraction of the frame
+    plain, scaled = FeatureBank(), FeatureBank()
+    plain.fit({"g": train})
+    scaled.fit({"g": train * unit})
+    expected = plain.distances("g", query, 1)
+    assert torch.allclose(scaled.distances("g", query * unit, 1), expected, rtol=1e-4)
+    assert not torch.allclose(knn_distance(query * unit, train * unit, 1), expected, rtol=1e-1)
+
+
+def test_a_joint_density_finds_a_combination_each_attribute_alone_finds_normal() -> None:
+    groups = score_groups(("velocity", "geometry", "appearance"), ["geometry", "velocity"])
+    assert groups == {"velocity_geometry": ("velocity", "geometry"), "appearance": ("appearance",)}
+    noise = np.random.default_rng(0).normal(0, 0.02, (40, 2))
+    # training objects: slow and big (0.5 px/frame, size 0.3), or fast and small (4, 0.04)
+    train = np.array([[0.5, 0.3]] * 20 + [[4.0, 0.04]] * 20) * (1 + noise)
+    features = {"velocity": train[:, :1], "geometry": train[:, 1:]}
+    pair = {"velocity_geometry": ("velocity", "geometry")}
+    joint, alone = FeatureBank(), FeatureBank()
+    joint.fit({k: torch.tensor(v).float() for k, v in grouped(features, pair).items()})
+    alone.fit({k: torch.tensor(v).float() for k, v in features.items()})
+    fast_big = {"velocity": np.array([[4.0]]), "geometry": np.array([[0.3]])}
+    query = torch.tensor(grouped(fast_big, pair)["velocity_geometry"]).float()
+    together = joint.distances("velocity_geometry", query, 1).item()
+    each = [alone.distances(k, torch.tensor(v).float(), 1).item() for k, v in fast_big.items()]
+    assert together > 5 * max(each)
+
+
 def test_banks_are_saved_in_the_state_dict() -> None:
     bank = FeatureBank()
     bank.fit({"velocity": torch.rand(7, 8)})
     restored = FeatureBank()
     restored.load_state_dict(bank.state_dict())
     assert torch.equal(restored.features["velocity"], bank.features["velocity"])
+    assert torch.equal(restored.scales["velocity"], bank.scales["velocity"])
 
 
 def test_only_enabled_attributes_are_scored_and_empty_frames_score_lowest() -> None:

@@ -1,7 +1,10 @@
 """Feature banks of the training objects, kNN distances to them, and score calibration (torch).
 
-A ``FeatureBank`` holds one (N, D) tensor per attribute. Its size depends on the training data,
-so the tensors are the module's *extra state*: saved in the model's ``state_dict`` (hence in every
+A ``FeatureBank`` holds one (N, D) tensor per attribute (or joint group of attributes) and the
+std of each of its D feature dimensions over the training objects: distances are measured on
+features divided by it, so that no unit (pixels per frame, fractions of the frame, gradient
+energy) dominates a distance. Sizes depend on the training data, so the tensors are the module's
+*extra state*: saved in the model's ``state_dict`` (hence in every
 checkpoint) and restored into a freshly built module without knowing N. They follow the module
 across devices and dtypes (``_apply``).
 """
@@ -9,6 +12,7 @@ across devices and dtypes (``_apply``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -17,41 +21,66 @@ from torch import nn
 CHUNK_ELEMENTS = 1 << 24
 
 
+#: a dimension whose std over the training objects is below this keeps its unit (scale 1): a
+#: dimension constant in training (e.g. an always empty HOG cell) must not blow distances up
+MIN_SCALE = 1e-6
+
+
 class FeatureBank(nn.Module):
-    """Training features per attribute (``features``: name -> (N, D) float32 tensor)."""
+    """Training features per attribute (``features``: name -> (N, D) float32 tensor, already
+    divided by ``scales``: name -> (D,) std of each dimension over the training rows)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.features: dict[str, torch.Tensor] = {}
+        self.scales: dict[str, torch.Tensor] = {}
         # follows the module's device, so that restored banks land there
         self.register_buffer("anchor", torch.zeros(0), persistent=False)
 
     def fit(self, features: Mapping[str, torch.Tensor]) -> None:
-        """Store the training features (each needs at least one row)."""
+        """Store the training features (each needs at least one row) and their scales."""
         empty = [name for name, bank in features.items() if len(bank) == 0]
         if empty:
             raise ValueError(f"no training object for attribute(s) {empty}")
-        self.features = {
-            name: bank.detach().float().contiguous().to(self.anchor.device)
-            for name, bank in features.items()
-        }
+        banks = {n: b.detach().float().to(self.anchor.device) for n, b in features.items()}
+        self.scales = {name: feature_scales(bank) for name, bank in banks.items()}
+        self.features = {n: (b / self.scales[n]).contiguous() for n, b in banks.items()}
 
     def is_fitted(self) -> bool:
         return bool(self.features)
 
     def distances(self, name: str, query: torch.Tensor, k: int) -> torch.Tensor:
         """(Q,) mean Euclidean distance of each query row to its ``k`` nearest bank rows."""
-        return knn_distance(query, self.features[name], k)
+        scale = self.scales[name].to(query.device)
+        return knn_distance(query.float() / scale, self.features[name], k)
 
-    def get_extra_state(self) -> dict[str, torch.Tensor]:
-        return {name: bank.cpu() for name, bank in self.features.items()}
+    def get_extra_state(self) -> dict[str, dict[str, torch.Tensor]]:
+        return {
+            "features": {name: bank.cpu() for name, bank in self.features.items()},
+            "scales": {name: scale.cpu() for name, scale in self.scales.items()},
+        }
 
-    def set_extra_state(self, state: Mapping[str, torch.Tensor] | None) -> None:
-        self.features = {k: v.float().to(self.anchor.device) for k, v in (state or {}).items()}
+    def set_extra_state(self, state: Mapping[str, Any] | None) -> None:
+        state = dict(state or {})
+        if state and "features" not in state:  # banks saved before scales existed: unit scales
+            state = {
+                "features": state,
+                "scales": {k: torch.ones(v.shape[1]) for k, v in state.items()},
+            }
+        device = self.anchor.device
+        self.features = {k: v.float().to(device) for k, v in state.get("features", {}).items()}
+        self.scales = {k: v.float().to(device) for k, v in state.get("scales", {}).items()}
 
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> nn.Module:
         self.features = {name: fn(bank) for name, bank in self.features.items()}
+        self.scales = {name: fn(scale) for name, scale in self.scales.items()}
         return super()._apply(fn, recurse)
+
+
+def feature_scales(bank: torch.Tensor) -> torch.Tensor:
+    """(D,) std of each dimension of ``bank`` (N, D); 1 where it is below ``MIN_SCALE``."""
+    std = bank.std(dim=0, unbiased=False) if len(bank) > 1 else torch.zeros(bank.shape[1])
+    return torch.where(std > MIN_SCALE, std, torch.ones_like(std)).to(bank)
 
 
 def knn_distance(query: torch.Tensor, bank: torch.Tensor, k: int) -> torch.Tensor:

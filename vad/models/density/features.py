@@ -8,8 +8,9 @@ Objects are the motion boxes of a frame (the ``boxes`` modality, ``vad.data.regi
   of the pixels whose direction falls in it, so the bins sum to the mean magnitude (speed is kept).
   Bins are centred on their direction: bin 0 = right, then clockwise on screen (y points down:
   with 8 bins, 2 = down, 4 = left, 6 = up).
-* ``geometry``: centre x and y, size (square root of the box's area fraction) and aspect
-  (width / (width + height) in pixels), all in [0, 1]; what is normal depends on where it is.
+* ``geometry``: centre x and y (``cx``, ``cy``), ``size`` (square root of the box's area
+  fraction) and ``aspect`` (width / (width + height) in pixels), all in [0, 1], or the subset
+  named by ``geometry_features``; what is normal depends on where it is and how big it is.
 * ``appearance``: a HOG-style gradient-orientation histogram (Dalal & Triggs 2005) of the grey
   crop resized to a square (OpenCV 5 has no ``HOGDescriptor`` in its main modules).
 """
@@ -17,14 +18,20 @@ Objects are the motion boxes of a frame (the ``boxes`` modality, ``vad.data.regi
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cv2
 import numpy as np
+import torch
 
 ATTRIBUTES = ("velocity", "geometry", "appearance")
-DEFAULTS: dict[str, Any] = {"velocity_bins": 8, "appearance_size": 32}
+GEOMETRY = ("cx", "cy", "size", "aspect")
+DEFAULTS: dict[str, Any] = {
+    "velocity_bins": 8,
+    "appearance_size": 32,
+    "geometry_features": GEOMETRY,
+}
 HOG_CELL, HOG_BINS = 8, 9
 
 
@@ -116,6 +123,12 @@ class ObjectFeatures:
         self.settings = {**DEFAULTS, **settings}
         self.bins = int(self.settings["velocity_bins"])
         self.size = int(self.settings["appearance_size"])
+        wanted = list(self.settings["geometry_features"])
+        if not wanted or sorted(set(wanted) - set(GEOMETRY)) or len(set(wanted)) < len(wanted):
+            raise ValueError(
+                f"geometry_features must be distinct names of {list(GEOMETRY)}, got {wanted}"
+            )
+        self.geometry_index = [GEOMETRY.index(name) for name in wanted]
         if self.bins < 1 or self.size < HOG_CELL or self.size % HOG_CELL:
             raise ValueError(
                 f"velocity_bins must be >= 1 and appearance_size a multiple of {HOG_CELL}, got "
@@ -126,7 +139,7 @@ class ObjectFeatures:
         """Feature length of every enabled attribute."""
         sizes = {
             "velocity": self.bins,
-            "geometry": 4,
+            "geometry": len(self.geometry_index),
             "appearance": (self.size // HOG_CELL) ** 2 * HOG_BINS,
         }
         return {name: sizes[name] for name in self.names}
@@ -141,7 +154,7 @@ class ObjectFeatures:
         pixels = pixel_boxes(boxes, height, width)
         extract = {
             "velocity": lambda b: velocity(flow, b, self.bins),
-            "geometry": lambda b: geometry(b, height, width),
+            "geometry": lambda b: geometry(b, height, width)[self.geometry_index],
             "appearance": lambda b: appearance(grey, b, self.size),
         }
         dims = self.dims()
@@ -151,6 +164,35 @@ class ObjectFeatures:
             else np.zeros((0, dims[name]), dtype=np.float32)
             for name in self.names
         }
+
+
+def score_groups(names: Sequence[str], joint: Sequence[str] | None) -> dict[str, tuple[str, ...]]:
+    """The scored groups of the enabled attribute ``names``: the ``joint`` attributes (two or
+    more) form one group, named by joining them with ``_`` (one density over their concatenated
+    features: what is rare is the combination, e.g. a large box moving fast), every other
+    attribute its own."""
+    joint = list(joint or [])
+    if joint and (len(joint) < 2 or len(set(joint)) < len(joint) or set(joint) - set(names)):
+        raise ValueError(
+            f"joint must name two or more distinct enabled attributes of {list(names)}, got {joint}"
+        )
+    together = tuple(name for name in names if name in joint)
+    groups = {"_".join(together): together} if together else {}
+    return {**groups, **{name: (name,) for name in names if name not in joint}}
+
+
+def grouped(features: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Per group, its attributes' (K, D) features concatenated along D (numpy or torch)."""
+    out = {}
+    for name, members in groups.items():
+        parts = [features[m] for m in members]
+        if len(parts) == 1:
+            out[name] = parts[0]
+        elif isinstance(parts[0], np.ndarray):
+            out[name] = np.concatenate(parts, axis=1)
+        else:
+            out[name] = torch.cat(parts, dim=1)
+    return out
 
 
 def video_features(

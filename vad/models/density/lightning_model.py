@@ -8,8 +8,9 @@ every object of the training videos once (``on_fit_start``) and the one training
 that step; validation measures the mean and std of every attribute's score on the held-out
 normal videos, which calibrate them.
 
-Score columns (per frame, max over its objects): one per attribute (raw kNN distance; -1 without
-objects) and ``density``: the sum of the calibrated (z-scored) attribute scores of an object, a
+Score columns (per frame, max over its objects): one per scored attribute, or group of attributes
+scored jointly (``joint``; raw kNN distance; -1 without objects), and ``density``: the sum of the
+calibrated (z-scored) scores of an object, a
 frame without objects one below the lowest an object can get. ``maps`` paints each object's
 ``density`` above that floor inside its box.
 """
@@ -27,7 +28,15 @@ from vad.data.regions import region_settings
 from vad.errors import DataError
 from vad.models.base import Prediction, VADModule
 from vad.models.density.bank import FeatureBank, combine, empty_score
-from vad.models.density.features import ATTRIBUTES, ObjectFeatures, pixel_boxes, video_features
+from vad.models.density.features import (
+    ATTRIBUTES,
+    GEOMETRY,
+    ObjectFeatures,
+    grouped,
+    pixel_boxes,
+    score_groups,
+    video_features,
+)
 
 COLUMN = "density"
 #: an attribute column's value for a frame without objects (distances are >= 0)
@@ -40,6 +49,8 @@ class DensityModule(VADModule):
 
     Args:
         attributes: name -> enabled, of ``velocity``, ``geometry``, ``appearance``.
+        joint: enabled attributes scored by one kNN density over their concatenated features
+            (a score column named by joining them with ``_``); the others are scored alone.
         k: nearest training objects whose mean distance is an attribute's score.
         velocity_bins: direction bins of the velocity histogram.
         appearance_size: side of the square crops of the appearance descriptor (multiple of 8).
@@ -54,9 +65,11 @@ class DensityModule(VADModule):
         image_size: Sequence[int],
         channels: int,
         attributes: Mapping[str, bool] | None = None,
+        joint: Sequence[str] | None = None,
         k: int = 1,
         velocity_bins: int = 8,
         appearance_size: int = 32,
+        geometry_features: Sequence[str] = GEOMETRY,
         flow: Mapping[str, Any] | None = None,
         boxes: Mapping[str, Any] | None = None,
         optimizer: Callable | None = None,
@@ -69,15 +82,20 @@ class DensityModule(VADModule):
             raise ValueError(f"k must be >= 1, got {k}")
         enabled = dict(attributes) if attributes is not None else dict.fromkeys(ATTRIBUTES, True)
         self.extractor = ObjectFeatures(
-            enabled, velocity_bins=velocity_bins, appearance_size=appearance_size
+            enabled,
+            velocity_bins=velocity_bins,
+            appearance_size=appearance_size,
+            geometry_features=tuple(geometry_features),
         )
         self.attributes = self.extractor.names
+        self.groups = score_groups(self.attributes, joint)
+        self.scores = tuple(self.groups)
         self.data_settings = {
             "flow": flow_settings(flow) if flow is not None else None,
             "boxes": region_settings(boxes) if boxes is not None else None,
         }
         self.bank = FeatureBank()
-        for name in self.attributes:
+        for name in self.scores:
             self.fitted.declare(_moment(name), ())
 
     @property
@@ -89,18 +107,19 @@ class DensityModule(VADModule):
         frames = batch["frames"][:, 0]  # (B, C, H, W) in [-1, 1]
         boxes = batch["boxes"][:, 0]  # (B, max_boxes, 4)
         features, slots = self._features(frames, batch["flow"][:, 0], boxes)
+        features = grouped(features, self.groups)
         extra = {}
-        for name in self.attributes:
+        for name in self.scores:
             raw = self.bank.distances(name, features[name].to(frames.device), self.k)
             extra[name] = _scatter(raw, slots, boxes.shape[:2])
         stats = self._stats()
         if stats is not None:
-            extra[COLUMN] = combine({n: extra[n] for n in self.attributes}, stats)
+            extra[COLUMN] = combine({n: extra[n] for n in self.scores}, stats)
         maps = self._maps(extra, boxes, frames.shape[-2:], stats)
         return Prediction(frames, frames, positions=(0,), extra=extra, maps=maps)
 
     def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
-        columns = {name: _frame_max(out.extra[name], NO_OBJECT) for name in self.attributes}
+        columns = {name: _frame_max(out.extra[name], NO_OBJECT) for name in self.scores}
         stats = self._stats()
         if stats is not None and COLUMN in out.extra:
             columns[COLUMN] = _frame_max(out.extra[COLUMN], float(empty_score(stats)))
@@ -131,11 +150,9 @@ class DensityModule(VADModule):
 
     def _stats(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]] | None:
         """Validation mean and std of every attribute's score, or None before calibration."""
-        if not all(self.fitted.is_fitted(_moment(n)) for n in self.attributes):
+        if not all(self.fitted.is_fitted(_moment(n)) for n in self.scores):
             return None
-        return {
-            n: (self.fitted.mean(_moment(n)), self.fitted.std(_moment(n))) for n in self.attributes
-        }
+        return {n: (self.fitted.mean(_moment(n)), self.fitted.std(_moment(n))) for n in self.scores}
 
     def _maps(
         self,
@@ -149,7 +166,7 @@ class DensityModule(VADModule):
         if stats is not None:
             scores = extra[COLUMN] - empty_score(stats)
         else:
-            scores = sum(extra[name] for name in self.attributes)
+            scores = sum(extra[name] for name in self.scores)
         height, width = int(size[0]), int(size[1])
         maps = torch.zeros(len(boxes), 1, height, width, device=boxes.device)
         for b in range(len(boxes)):
@@ -183,7 +200,8 @@ class DensityModule(VADModule):
             )
             for name, values in found.items():
                 parts[name].append(values)
-        banks = {n: torch.from_numpy(np.concatenate(v)) for n, v in parts.items()}
+        banks = grouped({n: np.concatenate(v) for n, v in parts.items()}, self.groups)
+        banks = {n: torch.from_numpy(np.ascontiguousarray(v)) for n, v in banks.items()}
         if any(len(bank) == 0 for bank in banks.values()):
             raise DataError(
                 "no moving object in the training videos: lower data.regions.threshold or "
@@ -202,7 +220,7 @@ class DensityModule(VADModule):
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         out = self.predict_clips(batch)
         total = 0.0
-        for name in self.attributes:
+        for name in self.scores:
             values = out.extra[name][torch.isfinite(out.extra[name])]
             if len(values):
                 self.fitted.update(_moment(name), values)

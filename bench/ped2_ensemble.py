@@ -1,0 +1,120 @@
+"""Equal-weight ensemble of the Ped2 members at their defaults; appends a row to results.md.
+
+    python bench/ped2_ensemble.py [--models unet stae roadmap joint density] [--train]
+
+Members: the newest labelled ``outputs/bench/ped2_<model>/<run>`` of each model (``--train``
+first trains, with ``bench/ped2.py``, every model that has none; ``--retrain`` trains all of
+them). ``ensemble.py`` fuses them with equal weights (each member min-max normalised per video,
+the default) and evaluates on all test videos: no weight is tuned, so nothing is fitted to the
+test labels. The row gives each member's micro AUC, the fused micro / macro AUC and AP, and the
+summed training minutes of the members.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ensemble_sweep import PED2, _labelled_ped2  # noqa: E402
+from bench.results import record  # noqa: E402
+
+MODELS = ("unet", "stae", "roadmap", "joint", "density")
+SECTION = "UCSD Ped2: equal-weight ensemble (`bench/ped2_ensemble.py`)"
+HEADER = (
+    "| date | members | member micro AUCs | train min (sum) | micro AUC | macro AUC | AP | "
+    "command |\n|---|---|---|---|---|---|---|---|\n"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--train", action="store_true", help="train models that have no run")
+    parser.add_argument("--retrain", action="store_true", help="train every model anew")
+    parser.add_argument("--data-root", type=Path, default=PED2)
+    parser.add_argument("--no-record", action="store_true", help="do not append to results.md")
+    args = parser.parse_args()
+    if not (args.data_root / "ped2.mat").is_file():
+        sys.exit(f"UCSD Ped2 not found at {args.data_root} (set VAD_PED2 or --data-root)")
+    runs = {}
+    for model in args.models:
+        run = newest_run(model, args.data_root)
+        if args.retrain or (run is None and args.train):
+            train(model, args.data_root)
+            run = newest_run(model, args.data_root)
+        if run is None:
+            sys.exit(f"no labelled Ped2 run of {model} under outputs/bench/ (use --train)")
+        runs[model] = run
+    out = ROOT / "outputs" / "bench" / "ped2_ensemble" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    command = ensemble_command(runs, out)
+    print("+", shlex.join(command), flush=True)
+    subprocess.run(command, cwd=ROOT, check=True)
+    row = result_row(runs, out, args)
+    print(HEADER + row)
+    if not args.no_record:
+        record(SECTION, HEADER, row)
+
+
+def newest_run(model: str, data_root: Path) -> Path | None:
+    """The newest finished, labelled Ped2 run of ``model`` (None when there is none)."""
+    runs = sorted((ROOT / "outputs" / "bench" / f"ped2_{model}").glob("*/metrics.json"))
+    usable = [r.parent for r in runs if _labelled_ped2(r.parent, data_root)]
+    return usable[-1] if usable else None
+
+
+def train(model: str, data_root: Path) -> None:
+    command = [sys.executable, "bench/ped2.py", "--model", model, f"--data-root={data_root}"]
+    print("+", shlex.join(command), flush=True)
+    subprocess.run(command, cwd=ROOT, check=True)
+
+
+def ensemble_command(runs: dict[str, Path], out: Path) -> list[str]:
+    """``ensemble.py`` with every member at weight 1, evaluated on all videos."""
+    command = [sys.executable, "ensemble.py", f"hydra.run.dir={out}", "tune_videos=all"]
+    for name in MODELS[:4]:
+        if name not in runs:
+            command.append(f"weights.{name}=0")
+    for name, run in runs.items():
+        plus = "" if name in MODELS[:4] else "+"
+        column = json.loads((run / "metrics.json").read_text())["score"]["column"]
+        command += [
+            f"{plus}members.{name}.scores={run.relative_to(ROOT)}",
+            f"{plus}members.{name}.column={column}",
+            f"{plus}weights.{name}=1",
+        ]
+    return command
+
+
+def result_row(runs: dict[str, Path], out: Path, args: argparse.Namespace) -> str:
+    fused = json.loads((out / "metrics.json").read_text())["all_videos"]
+    alone = []
+    minutes = 0.0
+    for name, run in runs.items():
+        alone.append(f"{name} {json.loads((run / 'metrics.json').read_text())['micro_auc']:.3f}")
+        minutes += json.loads((run / "train_metrics.json").read_text())["train_minutes"]
+    command = "python bench/ped2_ensemble.py --models " + " ".join(runs)
+    if args.train or args.retrain:
+        command += " --retrain" if args.retrain else " --train"
+    cells = [
+        time.strftime("%Y-%m-%d"),
+        "+".join(runs),
+        ", ".join(alone),
+        f"{minutes:.1f}",
+        f"{fused['micro_auc']:.3f}",
+        f"{fused['macro_auc']:.3f}",
+        f"{fused['ap']:.3f}",
+        f"`{command}`",
+    ]
+    return "| " + " | ".join(cells) + " |\n"
+
+
+if __name__ == "__main__":
+    main()
