@@ -129,7 +129,7 @@ def read_labels_csv(path: Path) -> dict[str, pd.DataFrame]:
     """``video,frame,label`` rows grouped by video id (video ids are read as strings)."""
     path = Path(path)
     try:
-        table = pd.read_csv(path, dtype={"video": str})
+        table = pd.read_csv(path, dtype={"video": str, "frame": str, "label": str})
     except Exception as exc:
         raise DataError(f"{path}: cannot read labels CSV ({exc})") from exc
     missing = {"video", "frame", "label"} - set(table.columns)
@@ -137,7 +137,27 @@ def read_labels_csv(path: Path) -> dict[str, pd.DataFrame]:
         raise DataError(f"{path}: labels CSV lacks column(s) {sorted(missing)}")
     if table[["frame", "label"]].isna().any().any():
         raise DataError(f"{path}: labels CSV has empty frame or label cells")
+    table["frame"] = _integers(table["frame"], path, "frame", "a frame id (an integer >= 0)")
+    table["label"] = _integers(table["label"], path, "label", "0 or 1", allowed=(0, 1))
     return {video: rows for video, rows in table.groupby("video", sort=False)}
+
+
+def _integers(
+    column: pd.Series, path: Path, name: str, expected: str, allowed: tuple[int, ...] = ()
+) -> pd.Series:
+    """``column`` as int64 when every cell is an integer (>= 0, or in ``allowed``); else a
+    DataError naming the file, the line and the value (never a silent truncation)."""
+    values = pd.to_numeric(column.str.strip(), errors="coerce")
+    bad = values.isna() | (values != values.round()) | (values < 0)
+    if allowed:
+        bad |= ~values.isin(allowed)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{path}: line {row + 2}: {name} {column.iloc[row]!r} is not {expected}"
+            f" ({int(bad.sum())} such row(s))"
+        )
+    return values.astype(np.int64)
 
 
 def align_csv_labels(

@@ -10,6 +10,7 @@ from typing import Any
 import hydra
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig, OmegaConf
 
 from vad.io.atomic import write_json
@@ -42,6 +43,8 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     model = hydra.utils.instantiate(cfg.model)
     datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
+    if not loggers:  # nothing to log learning rates to (logger=none)
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     speed = TrainSpeed()
     callbacks += [CheckpointMetadata(cfg.model, cfg.data), speed]
     trainer: L.Trainer = hydra.utils.instantiate(

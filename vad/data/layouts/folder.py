@@ -12,11 +12,15 @@ from vad.data.sources import open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError
 
+DEFAULT_LABELS = "labels.csv"
+
 
 class FolderLayout(Layout):
     """Video id = file stem or folder name. Test labels from a labels CSV (``video,frame,label``;
-    frame = the frame id); when the file exists every test video needs labels. The default
-    ``labels.csv`` is optional; a missing file given with ``require_labels=True`` is an error.
+    frame = the frame id); when the file exists every test video needs labels. ``labels=None``
+    reads ``<root>/labels.csv`` when it exists; a file named here (or ``require_labels=True``)
+    must exist: a misspelt name is an error, never a run without metrics (``default_labels``:
+    the optional file's name, None for none).
     ``train_dir=None`` makes a test-only dataset (for scoring footage with a trained model)."""
 
     def __init__(
@@ -24,13 +28,15 @@ class FolderLayout(Layout):
         root: str | Path,
         train_dir: str | None = "train",
         test_dir: str = "test",
-        labels: str | Path | None = "labels.csv",
+        labels: str | Path | None = None,
         require_labels: bool = False,
+        default_labels: str | None = DEFAULT_LABELS,
     ) -> None:
         super().__init__(root)
         self.train_dir, self.test_dir = train_dir, test_dir
-        self.labels = self.root / labels if labels else None
-        self.require_labels = require_labels
+        name = labels or default_labels
+        self.labels = self.root / name if name else None
+        self.require_labels = require_labels or labels is not None
 
     def scan(self) -> pd.DataFrame:
         rows = []
@@ -40,7 +46,10 @@ class FolderLayout(Layout):
                 for p in video_entries(self.require_dir(self.train_dir))
             ]
         if self.require_labels and not (self.labels and self.labels.is_file()):
-            raise DataError(f"{self.labels}: labels file not found")
+            raise DataError(
+                f"{self.labels}: labels file not found (data.layout.labels names a file under "
+                f"{self.root}; null reads {DEFAULT_LABELS} when present)"
+            )
         by_video = read_labels_csv(self.labels) if self.labels and self.labels.is_file() else None
         for path in video_entries(self.require_dir(self.test_dir)):
             source, video = open_source(path), _video_id(path)

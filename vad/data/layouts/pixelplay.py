@@ -31,4 +31,5 @@ class PixelplayLayout(FolderLayout):
             "testing_videos",
             labels_path,
             require_labels=labels is not None,
+            default_labels=None,
         )

@@ -1,0 +1,64 @@
+"""Bad input stopped where it is read: labels files, layout settings, run settings.
+
+Each test asserts the error type, that the message names the file or key and the value, and
+that nothing was written where the input was bad.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_layouts import folder_labels, make_folder_dataset
+from vad.data.layouts import FolderLayout
+from vad.errors import DataError
+from vad.tasks.train import train
+
+
+def _labels_with(root: Path, video: str, frame: str, label: str) -> Path:
+    """A valid labels.csv of ``make_folder_dataset`` with one row replaced."""
+    path = folder_labels(root)
+    lines = path.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith(f"{video},"))
+    lines[index] = f"{video},{frame},{label}"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("frame", "label", "message"),
+    [
+        ("0", "0.7", r"line 2: label '0\.7' is not 0 or 1"),
+        ("0", "2", r"line 2: label '2' is not 0 or 1"),
+        ("0", "-1", r"line 2: label '-1' is not 0 or 1"),
+        ("0", "yes", r"line 2: label 'yes' is not 0 or 1"),
+        ("0.5", "0", r"line 2: frame '0\.5' is not a frame id"),
+        ("-3", "0", r"line 2: frame '-3' is not a frame id"),
+        ("first", "0", r"line 2: frame 'first' is not a frame id"),
+    ],
+)
+def test_labels_that_are_not_integers_0_or_1_fail_at_read_time(
+    tmp_path: Path, frame: str, label: str, message: str
+) -> None:
+    root = make_folder_dataset(tmp_path / "footage")
+    path = _labels_with(root, "cam2", frame, label)
+    with pytest.raises(DataError, match=message) as info:
+        FolderLayout(root).videos()
+    assert str(path) in str(info.value)
+
+
+def test_a_misspelt_labels_file_is_an_error_not_a_run_without_metrics(tmp_path: Path) -> None:
+    root = make_folder_dataset(tmp_path / "footage")
+    folder_labels(root)
+    with pytest.raises(DataError, match="labels file not found") as info:
+        FolderLayout(root, labels="lables.csv").videos()
+    assert str(root / "lables.csv") in str(info.value)
+    assert "data.layout.labels" in str(info.value)
+    assert FolderLayout(root).videos()["labels"].notna().sum() == 2  # the default is optional
+
+
+def test_training_without_a_logger_runs(make_cfg) -> None:
+    cfg = make_cfg("train", ["logger=none", "test=false", "callbacks=default"])
+    train(cfg)
+    assert (Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt").is_file()
