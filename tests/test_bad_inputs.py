@@ -12,7 +12,7 @@ import pytest
 
 from tests.test_layouts import folder_labels, make_folder_dataset
 from vad.data.layouts import FolderLayout
-from vad.errors import DataError
+from vad.errors import DataError, VADError
 from vad.tasks.train import train
 
 
@@ -62,3 +62,25 @@ def test_training_without_a_logger_runs(make_cfg) -> None:
     cfg = make_cfg("train", ["logger=none", "test=false", "callbacks=default"])
     train(cfg)
     assert (Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt").is_file()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("data.image_size=[0,64]", r"data\.image_size=\[0, 64\] is invalid"),
+        ("data.image_size=[64]", r"data\.image_size=\[64\] is invalid"),
+        ("data.image_size=[16,16,16]", r"data\.image_size=\[16, 16, 16\] is invalid"),
+        ("data.image_size=[16.5,16]", r"data\.image_size=\[16\.5, 16\] is invalid"),
+        ("data.image_size=-8", r"data\.image_size=-8 is invalid"),
+        ("data.channels=2", r"channels must be 1 \(grey\) or 3 \(RGB\), got 2"),
+        ("model.history=0", r"model\.history=0 is invalid"),
+        ("model.history=-1", r"model\.history=-1 is invalid"),
+    ],
+)
+def test_impossible_sizes_fail_before_any_work_naming_the_key(
+    make_cfg, override: str, message: str
+) -> None:
+    cfg = make_cfg("train", [override, "test=false"])
+    with pytest.raises(VADError, match=message):
+        train(cfg)
+    assert not (Path(cfg.paths.output_dir) / "checkpoints").exists()

@@ -29,6 +29,7 @@ from vad.errors import DataError
 from vad.io.atomic import atomic_folder, write_json
 from vad.io.npy import NpyStreamWriter
 from vad.utils.hashing import stable_hash
+from vad.utils.sizes import image_hw
 
 log = logging.getLogger(__name__)
 CACHE_VERSION = 1
@@ -218,10 +219,8 @@ def resize_frame(
 
 
 def _size(image_size: Sequence[int] | int) -> tuple[int, int]:
-    if isinstance(image_size, int):
-        return image_size, image_size
-    h, w = (int(v) for v in image_size)
-    return h, w
+    """(height, width) of ``data.image_size`` (one integer: a square), both positive integers."""
+    return image_hw(image_size)
 
 
 def _info_columns(info: list[dict]) -> dict[str, list]:

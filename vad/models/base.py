@@ -20,13 +20,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from vad.errors import TrainingError
+from vad.errors import DataError, TrainingError
 from vad.models.components.discriminator import PatchDiscriminator
 from vad.models.errors import error_map, frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
 from vad.models.map_scores import MapScores
 from vad.models.pseudo_anomaly import pseudo_anomaly_settings, with_pseudo_anomalies
+from vad.utils.sizes import image_hw
 
 #: per-frame arrays that hold images (uint8 -> [-1, 1]); others are only made float
 IMAGE_KEYS = ("frames", "skip_frames")
@@ -104,7 +105,9 @@ class VADModule(L.LightningModule, ABC):
     ) -> None:
         super().__init__()
         self.pseudo_anomaly = pseudo_anomaly_settings(pseudo_anomaly)
-        self.image_size, self.channels = tuple(int(v) for v in image_size), int(channels)
+        self.image_size, self.channels = image_hw(image_size), int(channels)
+        if self.channels not in (1, 3):
+            raise DataError(f"data.channels={channels!r} is invalid: 1 (grey) or 3 (RGB)")
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.patch_size = int(patch_size)
         adversarial = dict(adversarial or {})

@@ -6,7 +6,10 @@ import logging
 from typing import Any
 
 import hydra
+from hydra.errors import InstantiationException
 from omegaconf import DictConfig
+
+from vad.errors import VADError
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +20,25 @@ def instantiate_dict(config: DictConfig | None, kind: str) -> list[Any]:
     for name, entry in (config or {}).items():
         if isinstance(entry, DictConfig) and "_target_" in entry:
             log.info("instantiating %s %s <%s>", kind, name, entry._target_)
-            objects.append(hydra.utils.instantiate(entry))
+            objects.append(build(entry))
     return objects
 
 
 def instantiate_datamodule(data: DictConfig, preprocess: DictConfig | None = None) -> Any:
     """The DataModule of a data config, with the preprocessing stages of ``preprocess``."""
     stages = instantiate_dict(preprocess, "preprocessing stage")
-    return hydra.utils.instantiate(data, stages=stages, _recursive_=True)
+    return build(data, stages=stages, _recursive_=True)
+
+
+def build(config: Any, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate``, except that a bad-input error raised by the target (a
+    ``VADError`` naming the key and value) reaches the user as itself, not wrapped."""
+    try:
+        return hydra.utils.instantiate(config, **kwargs)
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        while cause is not None and not isinstance(cause, VADError):
+            cause = cause.__cause__
+        if cause is not None:
+            raise cause from None
+        raise

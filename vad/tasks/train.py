@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
 from vad.scoring.options import ScoringOptions
-from vad.tasks.instantiate import instantiate_datamodule, instantiate_dict
+from vad.tasks.instantiate import build, instantiate_datamodule, instantiate_dict
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
@@ -40,7 +40,7 @@ def train(cfg: DictConfig) -> float | None:
 def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dict[str, Any]:
     scoring = ScoringOptions.from_config(cfg.scoring)  # checked before any long work
     datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
-    model = hydra.utils.instantiate(cfg.model)
+    model = build(cfg.model)
     datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
     if not loggers:  # nothing to log learning rates to (logger=none)

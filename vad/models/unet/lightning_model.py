@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from vad.errors import VADError
 from vad.models.base import Prediction, VADModule
 from vad.models.losses import gradient_loss, intensity_loss
 from vad.models.unet.torch_model import UNet
@@ -34,6 +35,8 @@ class UNetModule(VADModule):
     ) -> None:
         super().__init__(image_size, channels, optimizer, **base)
         self.history = int(history)
+        if self.history < 1:
+            raise VADError(f"model.history={history!r} is invalid: at least 1 input frame")
         self.loss_weights = {
             "intensity": 1.0,
             "gradient": 1.0,
