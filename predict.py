@@ -4,6 +4,7 @@ import hydra
 from omegaconf import DictConfig
 
 from vad.tasks.predict import predict
+from vad.utils.signals import terminate_like_interrupt
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="predict")
@@ -12,4 +13,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    terminate_like_interrupt()
     main()

@@ -6,14 +6,20 @@ that nothing was written where the input was bad.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.test_layouts import folder_labels, make_folder_dataset
 from vad.data.layouts import FolderLayout
 from vad.errors import DataError, VADError
 from vad.tasks.train import train
+from vad.utils.signals import terminate_like_interrupt
+from vad.visualization.overlay import AnnotatedVideoWriter
 
 
 def _labels_with(root: Path, video: str, frame: str, label: str) -> Path:
@@ -84,3 +90,21 @@ def test_impossible_sizes_fail_before_any_work_naming_the_key(
     with pytest.raises(VADError, match=message):
         train(cfg)
     assert not (Path(cfg.paths.output_dir) / "checkpoints").exists()
+
+
+def test_sigterm_unwinds_like_ctrl_c_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    path = tmp_path / "annotated" / "cam.mp4"
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        terminate_like_interrupt()
+        with (
+            pytest.raises(KeyboardInterrupt, match="SIGTERM"),
+            AnnotatedVideoWriter(path, 10) as writer,
+        ):
+            writer.write(np.zeros((16, 16, 3), np.uint8))
+            assert len(list(path.parent.iterdir())) == 1  # the temporary file
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives before this ends
+        assert list(path.parent.iterdir()) == []
+    finally:
+        signal.signal(signal.SIGTERM, previous)

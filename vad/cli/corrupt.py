@@ -20,6 +20,7 @@ from vad.data import layouts
 from vad.data.corrupt import FORMATS, CorruptionSettings, corrupt_dataset, summary
 from vad.data.layouts.base import Layout
 from vad.errors import DataError
+from vad.utils.signals import terminate_like_interrupt
 
 LAYOUTS = {
     "frames": layouts.FramesLayout,
@@ -73,6 +74,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line entry point (``vad-corrupt``, ``python -m vad.cli.corrupt``)."""
+    terminate_like_interrupt()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = parse_args(argv)
     values = {f.name: getattr(args, f.name) for f in fields(CorruptionSettings)}

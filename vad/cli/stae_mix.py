@@ -28,6 +28,7 @@ from vad.scoring.pipeline import anomaly_scores
 from vad.scoring.pseudo_anomaly import pseudo_scores
 from vad.scoring.scorer import Scorer
 from vad.utils.console import console
+from vad.utils.signals import terminate_like_interrupt
 
 #: candidate prediction weights (the reconstruction weight is 1 - w)
 PREDICTION_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -81,6 +82,7 @@ def select_mix(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    terminate_like_interrupt()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help="STAE training run folder or .ckpt file")
     parser.add_argument("--factors", type=int, nargs="+", default=[2, 3])
