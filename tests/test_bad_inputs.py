@@ -14,9 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import write_frames
 from tests.test_layouts import folder_labels, make_folder_dataset
 from vad.data.layouts import FolderLayout
+from vad.data.sources import open_source
 from vad.errors import DataError, VADError
+from vad.inference.sources import list_sources
 from vad.tasks.train import train
 from vad.utils.signals import terminate_like_interrupt
 from vad.visualization.overlay import AnnotatedVideoWriter
@@ -108,3 +111,38 @@ def test_sigterm_unwinds_like_ctrl_c_and_leaves_no_partial_file(tmp_path: Path) 
         assert list(path.parent.iterdir()) == []
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_truncated_jpeg_frame_is_an_error_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "v"
+    write_frames(folder, range(3))
+    bad = folder / "001.jpg"
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size * 2 // 3])
+    with pytest.raises(DataError, match="truncated JPEG") as info:
+        list(open_source(folder).iter_frames(1))
+    assert str(bad) in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["cam9.webm", "cam9.mpg", "frames_webp"])
+def test_footage_in_an_unread_format_is_an_error_in_layouts_and_streams(
+    tmp_path: Path, name: str
+) -> None:
+    root = make_folder_dataset(tmp_path / "footage")
+    bad = root / "test" / name
+    if name.endswith("webp"):
+        bad.mkdir()
+        (bad / "000.webp").write_bytes(b"RIFF0000WEBP")
+    else:
+        bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(DataError, match="are not read") as info:
+        FolderLayout(root).videos()
+    assert str(bad) in str(info.value)
+    with pytest.raises(DataError, match="are not read"):
+        list_sources(root / "test")
+
+
+def test_other_files_beside_the_videos_are_named_in_a_warning(tmp_path: Path, caplog) -> None:
+    root = make_folder_dataset(tmp_path / "footage")  # test/README.txt
+    with caplog.at_level("WARNING"):
+        FolderLayout(root).videos()
+    assert "README.txt" in caplog.text and "not a video file" in caplog.text

@@ -21,6 +21,20 @@ from vad.utils.sorting import natural_key
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov")
+#: formats users hand us that are not read (a file or folder of them is an error, never skipped)
+UNSUPPORTED_VIDEO = (
+    ".mpg",
+    ".mpeg",
+    ".webm",
+    ".wmv",
+    ".flv",
+    ".m4v",
+    ".3gp",
+    ".ts",
+    ".mts",
+    ".ogv",
+)
+UNSUPPORTED_FRAMES = (".webp", ".gif", ".jp2", ".ppm", ".pgm", ".pbm", ".exr", ".heic", ".avif")
 _NUMBER = re.compile(r"(\d+)")
 
 
@@ -45,16 +59,46 @@ def is_video_file(path: Path) -> bool:
     )
 
 
+def unsupported_format(path: Path) -> str | None:
+    """Why ``path`` (a file or a folder of frames) looks like footage in a format that is not
+    read, or None."""
+    if path.is_file() and path.suffix.lower() in UNSUPPORTED_VIDEO:
+        return (
+            f"{path}: {path.suffix} videos are not read ({', '.join(VIDEO_EXTENSIONS)} are); "
+            f"convert it, e.g. ffmpeg -i '{path.name}' '{path.stem}.mp4'"
+        )
+    if path.is_dir() and not any(is_frame_file(p) for p in path.iterdir()):
+        found = sorted({p.suffix.lower() for p in path.iterdir()} & set(UNSUPPORTED_FRAMES))
+        if found:
+            return (
+                f"{path}: frames in {', '.join(found)} are not read ({', '.join(FRAME_EXTENSIONS)}"
+                " are); convert them, e.g. to .png"
+            )
+    return None
+
+
 def read_image(path: Path, channels: int) -> np.ndarray:
     """Read one frame as uint8 (H, W) for ``channels=1`` or RGB (H, W, 3) for ``channels=3``."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: frame file is empty (0 bytes)")
+    data = np.fromfile(path, dtype=np.uint8)
+    if path.suffix.lower() in (".jpg", ".jpeg") and _jpeg_truncated(data):
+        raise DataError(
+            f"{path}: truncated JPEG (no end-of-image marker): the file was cut short; "
+            "re-extract or delete the frame"
+        )
     flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
-    image = cv2.imread(str(path), flag)  # 16-bit images are reduced to 8 bits by OpenCV
+    image = cv2.imdecode(data, flag)  # 16-bit images are reduced to 8 bits by OpenCV
     if image is None:
         raise DataError(f"{path}: cannot decode frame image (corrupt or not an image)")
     return image if channels == 1 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _jpeg_truncated(data: np.ndarray) -> bool:
+    """Whether bytes that start as a JPEG (FF D8) lack the end-of-image marker (FF D9) near
+    their end: libjpeg decodes a truncated file with grey rows and only a warning on stderr."""
+    return data[:2].tobytes() == b"\xff\xd8" and b"\xff\xd9" not in data[-64:].tobytes()
 
 
 def convert_channels(frame: np.ndarray, channels: int) -> np.ndarray:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 import pandas as pd
 
-from vad.data.sources import is_frame_file, is_video_file, natural_key
+from vad.data.sources import is_frame_file, is_video_file, natural_key, unsupported_format
 from vad.errors import DataError
+
+log = logging.getLogger(__name__)
 
 
 class Layout(ABC):
@@ -48,6 +51,10 @@ def video_entries(folder: Path, skip_suffix: str | None = None) -> list[Path]:
             continue
         if is_video_file(path) or (path.is_dir() and any(is_frame_file(p) for p in path.iterdir())):
             entries.append(path)
+        elif (reason := unsupported_format(path)) is not None:
+            raise DataError(reason)
+        else:
+            log.warning("ignored %s: not a video file or a folder of frames", path)
     if not entries:
         raise DataError(f"{folder}: no videos (frame folders or video files) found")
     return sorted(entries, key=lambda p: natural_key(p.name))
