@@ -16,10 +16,12 @@ import pytest
 
 from tests.helpers import write_frames
 from tests.test_layouts import folder_labels, make_folder_dataset
+from vad.data.clips import memory_video
 from vad.data.layouts import FolderLayout
 from vad.data.sources import open_source
 from vad.errors import DataError, VADError
 from vad.inference.sources import list_sources
+from vad.tasks.score import check_clips
 from vad.tasks.train import train
 from vad.utils.signals import terminate_like_interrupt
 from vad.visualization.overlay import AnnotatedVideoWriter
@@ -146,3 +148,15 @@ def test_other_files_beside_the_videos_are_named_in_a_warning(tmp_path: Path, ca
     with caplog.at_level("WARNING"):
         FolderLayout(root).videos()
     assert "README.txt" in caplog.text and "not a video file" in caplog.text
+
+
+def test_test_videos_without_a_full_clip_are_named_before_any_scoring() -> None:
+    frames = np.zeros((8, 4, 4, 1), np.uint8)
+    fine = memory_video("fine", {"frames": frames})
+    gappy = memory_video("gappy", {"frames": frames}, frame_ids=np.array([0, 1, 2, 4, 5, 6, 8, 9]))
+    short = memory_video("short", {"frames": frames[:3]})
+    check_clips([fine], 5)
+    with pytest.raises(DataError, match=r"2 test video\(s\) have no 5 consecutive") as info:
+        check_clips([fine, gappy, short], 5)
+    assert "'gappy'" in str(info.value) and "'short'" in str(info.value)
+    assert "'fine'" not in str(info.value)

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from vad.data.cache import CachedVideo
+from vad.data.clips import clip_starts
 from vad.data.datamodule import VideoDataModule
 from vad.errors import CheckpointError, DataError
 from vad.io.atomic import write_csv, write_json
@@ -88,7 +91,8 @@ def _predict_test_scores(
     trainer = hydra.utils.instantiate(
         trainer_cfg, callbacks=[writer], logger=False, enable_checkpointing=False
     )
-    datamodule.videos("test")  # decode/preprocess into the cache first: not part of inference speed
+    # decode/preprocess into the cache first (not part of inference speed), check every video
+    check_clips(datamodule.videos("test"), model.clip_length)
     start = time.perf_counter()
     trainer.predict(model, datamodule=datamodule, return_predictions=False)
     seconds = time.perf_counter() - start
@@ -102,6 +106,18 @@ def _predict_test_scores(
         f"{seconds:.1f} s ({fps:.1f} frames/s) -> {writer.path}"
     )
     return scores, fps
+
+
+def check_clips(videos: Sequence[CachedVideo], clip_length: int) -> None:
+    """A DataError naming every video without a run of ``clip_length`` consecutive frames (the
+    model could score none of its frames), before any video is scored."""
+    short = [v for v in videos if not len(clip_starts(np.asarray(v.frame_ids), clip_length))]
+    if short:
+        names = ", ".join(f"{v.video!r} ({v.source}, {len(v)} frames)" for v in short)
+        raise DataError(
+            f"{len(short)} test video(s) have no {clip_length} consecutive frames, the model's "
+            f"clip: {names}; remove them or use a model with a shorter clip"
+        )
 
 
 def evaluate_scores(
