@@ -17,6 +17,7 @@ import pytest
 from tests.helpers import write_frames
 from tests.test_layouts import folder_labels, make_folder_dataset
 from vad.data.clips import memory_video
+from vad.data.datamodule import VideoDataModule
 from vad.data.layouts import FolderLayout
 from vad.data.sources import open_source
 from vad.errors import DataError, VADError
@@ -160,3 +161,18 @@ def test_test_videos_without_a_full_clip_are_named_before_any_scoring() -> None:
         check_clips([fine, gappy, short], 5)
     assert "'gappy'" in str(info.value) and "'short'" in str(info.value)
     assert "'fine'" not in str(info.value)
+
+
+@pytest.mark.parametrize("val_videos", [0, 1, 2])
+def test_a_test_only_dataset_can_be_scored_and_refuses_training(
+    tmp_path: Path, val_videos: int
+) -> None:
+    root = make_folder_dataset(tmp_path / "footage", train=False)
+    layout = FolderLayout(root, train_dir=None)
+    datamodule = VideoDataModule(layout, 16, 1, tmp_path / "cache", val_videos=val_videos)
+    datamodule.configure_clips(2)
+    assert len(datamodule.split_table("val")) == 0
+    assert len(datamodule.dataset("test")) > 0
+    with pytest.raises(DataError, match="no training videos to train on") as info:
+        datamodule.dataset("train")
+    assert "predict.py" in str(info.value)

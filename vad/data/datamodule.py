@@ -116,6 +116,8 @@ class VideoDataModule(L.LightningDataModule):
 
     def _held_out(self, train: pd.DataFrame) -> list[str]:
         ids = train["video"].tolist()
+        if not ids:  # a test-only dataset (scored with a trained model): nothing to hold out
+            return []
         if isinstance(self.val_videos, str):
             self.val_videos = [self.val_videos]
         if isinstance(self.val_videos, int):
@@ -162,6 +164,11 @@ class VideoDataModule(L.LightningDataModule):
             pseudo.get("skips", ()),
             float(pseudo.get("probability", 0.0)),
         )
+        if split == "train" and not len(self.split_table("train")):
+            raise DataError(
+                f"{self.layout.root}: no training videos to train on (a test-only dataset, e.g. "
+                "data.layout.train_dir=null, is scored with predict.py ckpt_path=<run>)"
+            )
         if split in ("train", "test") and len(dataset) == 0:
             raise DataError(
                 f"{self.layout.root}: no {split} clip of {self.clip_length} consecutive "
