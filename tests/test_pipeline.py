@@ -129,3 +129,20 @@ def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
     )
     with pytest.raises(CheckpointError, match="image_size"):
         predict(pcfg)
+
+
+def test_predict_on_another_layout_keeps_the_settings_bound_to_the_model(
+    make_cfg, tmp_path: Path
+) -> None:
+    cfg = make_cfg("train", ["debug=fdr"])
+    with open_dict(cfg):
+        cfg.callbacks = {"model_checkpoint": cfg.callbacks.model_checkpoint}
+        cfg.trainer.fast_dev_run = False
+        cfg.test = False
+    train(cfg)
+    layout = [f"data.layout.{k}" for k in ("n_train=3", "n_test=2", "n_frames=24", "width=64")]
+    pcfg = make_cfg("predict", [f"ckpt_path={cfg.paths.output_dir}", "data=synthetic", *layout])
+    assert list(pcfg.data.image_size) != [32, 32]  # the layout's default, not the model's
+    predict(pcfg)  # image size and channels come from the checkpoint
+    scores = pd.read_csv(Path(pcfg.paths.output_dir) / "scores.csv")
+    assert scores["video"].nunique() == 2

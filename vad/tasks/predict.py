@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vad.errors import CheckpointError
@@ -40,10 +41,38 @@ def predict(cfg: DictConfig) -> float | None:
         return _predict_dataset(cfg, output_dir, loggers)
 
 
+#: data settings a trained model is bound to: taken from its checkpoint unless set on the command
+#: line (a data=<layout> choice brings the layout's defaults, which the model may not accept)
+MODEL_BOUND = ("image_size", "channels", "resize", "flow", "regions")
+
+
+def model_bound(data: DictConfig, trained: dict[str, Any]) -> DictConfig:
+    """``data`` with the checkpoint's ``MODEL_BOUND`` settings, except those the command line
+    sets (``data.<key>=...``)."""
+    given = _command_line_keys()
+    data = data.copy()
+    with open_dict(data):
+        for key in MODEL_BOUND:
+            if key in trained and not any(
+                g == f"data.{key}" or g.startswith(f"data.{key}.") for g in given
+            ):
+                data[key] = trained[key]
+    return data
+
+
+def _command_line_keys() -> list[str]:
+    """The keys of this run's command-line overrides (none outside a Hydra run)."""
+    if not HydraConfig.initialized():
+        return []
+    overrides = HydraConfig.get().overrides.task
+    return [str(o).split("=", 1)[0].lstrip("+~") for o in overrides]
+
+
 def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> float | None:
     ckpt = resolve_checkpoint(cfg.ckpt_path)
     model, meta = load_model(ckpt)
-    data = cfg.get("data") or OmegaConf.create(meta["data"])
+    data = cfg.get("data")
+    data = OmegaConf.create(meta["data"]) if data is None else model_bound(data, meta["data"])
     check_compatible(meta, data, ckpt)
     if cfg.get("batch_size"):
         with open_dict(data):
