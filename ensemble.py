@@ -3,13 +3,15 @@
 import hydra
 from omegaconf import DictConfig
 
+from vad.cli.errors import user_errors
 from vad.tasks.ensemble import ensemble
 from vad.utils.signals import terminate_like_interrupt
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="ensemble")
 def main(cfg: DictConfig) -> float | None:
-    return ensemble(cfg)
+    with user_errors():
+        return ensemble(cfg)
 
 
 if __name__ == "__main__":

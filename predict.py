@@ -3,13 +3,15 @@
 import hydra
 from omegaconf import DictConfig
 
+from vad.cli.errors import user_errors
 from vad.tasks.predict import predict
 from vad.utils.signals import terminate_like_interrupt
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="predict")
 def main(cfg: DictConfig) -> float | None:
-    return predict(cfg)
+    with user_errors():
+        return predict(cfg)
 
 
 if __name__ == "__main__":

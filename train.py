@@ -3,13 +3,15 @@
 import hydra
 from omegaconf import DictConfig
 
+from vad.cli.errors import user_errors
 from vad.tasks.train import train
 from vad.utils.signals import terminate_like_interrupt
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    return train(cfg)
+    with user_errors():
+        return train(cfg)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.helpers import write_frames
+from tests.helpers import ROOT, write_frames
 from tests.test_layouts import folder_labels, make_folder_dataset
 from vad.data.clips import memory_video
 from vad.data.datamodule import VideoDataModule
@@ -176,3 +178,22 @@ def test_a_test_only_dataset_can_be_scored_and_refuses_training(
     with pytest.raises(DataError, match="no training videos to train on") as info:
         datamodule.dataset("train")
     assert "predict.py" in str(info.value)
+
+
+def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, *args, f"hydra.run.dir={tmp_path / 'run'}"]
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+    )
+
+
+def test_a_user_error_is_one_short_message_without_a_traceback(tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_run"
+    done = _run(["predict.py", f"ckpt_path={missing}"], tmp_path, HYDRA_FULL_ERROR="0")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert f"error: {missing}: checkpoint not found" in done.stderr
+    assert "hint: ckpt_path takes" in done.stderr
+    assert "Traceback" not in output and len(output.splitlines()) <= 25
+    full = _run(["predict.py", f"ckpt_path={missing}"], tmp_path, HYDRA_FULL_ERROR="1")
+    assert full.returncode == 1 and "Traceback" in full.stderr

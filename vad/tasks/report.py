@@ -15,14 +15,19 @@ from vad.utils.console import console
 
 
 def print_config_tree(cfg: DictConfig, save_to: str | Path | None = None) -> None:
-    """Print the composed config as a tree of its top-level groups; optionally save it."""
+    """Save the composed config (``save_to``); print it as a tree of its top-level groups only
+    when ``print_config`` is true (the console shows what matters: settings are in the file)."""
+    if save_to is not None:
+        write_text(OmegaConf.to_yaml(cfg, resolve=False), save_to)
+    if not cfg.get("print_config", False):
+        if save_to is not None:
+            console.print(f"config: {save_to}", soft_wrap=True)
+        return
     tree = Tree("config", guide_style="dim")
     for key, value in cfg.items():
         text = OmegaConf.to_yaml(value, resolve=False) if OmegaConf.is_config(value) else str(value)
         tree.add(str(key)).add(Syntax(text, "yaml"))
     console.print(tree)
-    if save_to is not None:
-        write_text(OmegaConf.to_yaml(cfg, resolve=False), save_to)
 
 
 def print_metrics(
