@@ -21,6 +21,7 @@ from vad.ensemble.report import video_table, write_ensemble_report
 from vad.ensemble.submission import write_submission
 from vad.io.atomic import write_csv, write_json
 from vad.tasks.report import console, print_metrics
+from vad.utils.console import quiet_library_noise
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def ensemble(cfg: DictConfig) -> float | None:
     In a multirun, a point whose weights are all 0 is recorded as invalid and returns the worst
     value for ``direction`` instead of stopping the sweep.
     """
+    quiet_library_noise()
     options = EnsembleOptions.from_config(cfg)
     output_dir = Path(cfg.paths.output_dir)
     sweep = in_multirun()

@@ -19,7 +19,7 @@ def instantiate_dict(config: DictConfig | None, kind: str) -> list[Any]:
     objects = []
     for name, entry in (config or {}).items():
         if isinstance(entry, DictConfig) and "_target_" in entry:
-            log.info("instantiating %s %s <%s>", kind, name, entry._target_)
+            log.debug("instantiating %s %s <%s>", kind, name, entry._target_)
             objects.append(build(entry))
     return objects
 

@@ -17,6 +17,7 @@ from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
+from vad.utils.console import quiet_library_noise
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def predict(cfg: DictConfig) -> float | None:
     (``scoring.train_stats=auto``) or on request (``refit``) they are computed on the held-out
     validation videos of the checkpoint's own dataset and stored in the checkpoint.
     """
+    quiet_library_noise()
     output_dir = Path(cfg.paths.output_dir)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("ckpt_path") is None:

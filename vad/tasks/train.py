@@ -21,12 +21,14 @@ from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
 from vad.tasks.tracking import log_test_results, run_loggers
+from vad.utils.console import quiet_library_noise
 
 log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> float | None:
     """Fit ``cfg.model`` on ``cfg.data``; returns ``cfg.optimized_metric`` for sweeps."""
+    quiet_library_noise()
     output_dir = Path(cfg.paths.output_dir)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("seed") is not None:
