@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import fields
 from pathlib import Path
 
 import cv2
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import make_frames_dataset
-from vad.cli.corrupt import build_layout, main
+from vad.cli.corrupt import SETTING_HELP, build_layout, main, parse_args
 from vad.data.corrupt import CorruptionSettings, corrupt_dataset, plan_video
 from vad.data.layouts import FramesLayout, PixelplayLayout
 from vad.errors import DataError
@@ -208,3 +209,13 @@ def test_bad_layout_and_format(source: Path, tmp_path: Path) -> None:
         corrupt_dataset(FramesLayout(source), tmp_path / "y", fmt="avi")
     with pytest.raises(DataError, match="key=value"):
         main([str(source), str(tmp_path / "z"), "--layout-option", "gt"])
+
+
+def test_every_option_of_vad_corrupt_is_described_with_its_default(capsys) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = capsys.readouterr().out
+    for f in fields(CorruptionSettings):
+        flag = "--" + f.name.replace("_", "-")
+        block = text[text.index(flag + " ") :].split("\n  --", 1)[0]
+        assert SETTING_HELP[f.name].split()[0] in block and "(default:" in block, flag

@@ -44,31 +44,62 @@ def build_layout(name: str, root: str | Path, options: Sequence[str] = ()) -> La
     return LAYOUTS[name](root, **kwargs)
 
 
+#: what each corruption setting does (``--help``)
+SETTING_HELP = {
+    "flip_rate": "share of frames flipped upside down (never two in a row)",
+    "noise_every": "a burst of Gaussian noise starts every this many frames on average (inf: none)",
+    "noise_length": "frames per noise burst (inclusive range)",
+    "noise_sigma": "std of the noise on 0-255 grey levels (range)",
+    "blur_every": "a burst of Gaussian blur starts every this many frames on average (inf: none)",
+    "blur_length": "frames per blur burst (inclusive range)",
+    "blur_sigma": "std of the blur in source pixels (range)",
+    "drop_rate": "share of frames dropped, singly (never two in a row)",
+    "trim_rate": "share of videos whose first frames are cut",
+    "trim_max": "at most this many frames are cut from a video's start",
+    "splits": "splits to corrupt (the others are copied unchanged)",
+}
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     defaults = CorruptionSettings()
     parser = argparse.ArgumentParser(
-        prog="vad-corrupt", description="Write a corrupted copy of a video dataset."
+        prog="vad-corrupt",
+        description="Write a corrupted copy of a video dataset (flips, noise and blur bursts, "
+        "dropped frames, trimmed starts) with a record of every change.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("source", type=Path, help="dataset root, read with --layout")
     parser.add_argument("out", type=Path, help="output folder (created)")
-    parser.add_argument("--layout", default="frames", choices=sorted(LAYOUTS))
-    parser.add_argument("--layout-option", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--format", default="pixelplay", choices=sorted(FORMATS))
-    parser.add_argument("--ext", default="jpg", choices=["jpg", "png"])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument(
+        "--layout", default="frames", choices=sorted(LAYOUTS), help="how SOURCE is laid out"
+    )
+    parser.add_argument(
+        "--layout-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a layout argument (repeatable), e.g. gt=ped2.mat",
+    )
+    parser.add_argument(
+        "--format", default="pixelplay", choices=sorted(FORMATS), help="layout of OUT"
+    )
+    parser.add_argument("--ext", default="jpg", choices=["jpg", "png"], help="frame file type")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the plan")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     for f in fields(CorruptionSettings):
         value = getattr(defaults, f.name)
-        flag = "--" + f.name.replace("_", "-")
+        flag, text = "--" + f.name.replace("_", "-"), SETTING_HELP[f.name]
         if f.name == "splits":
-            parser.add_argument(flag, nargs="+", default=list(value), choices=["train", "test"])
+            parser.add_argument(
+                flag, nargs="+", default=list(value), choices=["train", "test"], help=text
+            )
         elif isinstance(value, tuple):
             kind = type(value[0])
             parser.add_argument(
-                flag, nargs=2, type=kind, default=list(value), metavar=("LOW", "HIGH")
+                flag, nargs=2, type=kind, default=list(value), metavar=("LOW", "HIGH"), help=text
             )
         else:
-            parser.add_argument(flag, type=type(value), default=value)
+            parser.add_argument(flag, type=type(value), default=value, help=text)
     return parser.parse_args(argv)
 
 
