@@ -164,3 +164,26 @@ def test_predict_fits_statistics_for_an_old_checkpoint(make_cfg, tmp_path: Path)
     assert stored["columns"]["psnr"]["frames"] == stored["frames"] > 0
     assert (tmp_path / "predict" / "score_stats.json").is_file()
     assert not (tmp_path / "predict" / "report.md").exists()
+
+
+def test_the_top_frames_grid_shares_one_heat_scale(tmp_path: Path, monkeypatch) -> None:
+    import vad.visualization.examples as examples_module
+
+    scales: list[float] = []
+    show = examples_module._show
+
+    def recording(ax, image, title, **kwargs):
+        if kwargs.get("cmap") == "inferno":
+            scales.append(kwargs["vmax"])
+        return show(ax, image, title, **kwargs)
+
+    monkeypatch.setattr(examples_module, "_show", recording)
+    frame = np.zeros((8, 8, 1), np.uint8)
+    made = [
+        examples_module.Example("v", i, 1.0, 1, frame, np.zeros((8, 8, 1)), np.full((8, 8), peak))
+        for i, peak in enumerate((0.1, 0.4))
+    ]
+    paths, grid = examples_module.write_examples(made, tmp_path / "examples")
+    assert grid is not None and grid.is_file() and len(paths) == 2
+    assert scales[:2] == [0.1, 0.4]  # each example's own figure: its own scale
+    assert scales[2:] == [0.4, 0.4]  # the grid: one scale for every row

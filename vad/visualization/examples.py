@@ -123,13 +123,15 @@ def _show(ax, image: np.ndarray, title: str, **kwargs):
     return shown
 
 
-def _draw_row(figure, axes, example: Example) -> None:
+def _draw_row(figure, axes, example: Example, vmax: float | None = None) -> None:
+    """One example: frame, prediction, and its error map on 0 .. ``vmax`` (its own largest
+    error when None)."""
     truth = "" if example.label is None else (", anomalous" if example.label else ", normal")
     gray = {"vmin": 0, "vmax": 255} if example.image.dtype == np.uint8 else {}
     _show(axes[0], example.image, f"video {example.video} frame {example.frame}{truth}", **gray)
     _show(axes[1], example.prediction, "predicted / reconstructed", vmin=0, vmax=1)
     title = f"squared error (score {example.score:.3g})"
-    vmax = float(example.error.max()) or 1.0
+    vmax = vmax if vmax is not None else float(example.error.max()) or 1.0
     heat = _show(axes[2], example.error, title, cmap="inferno", vmin=0, vmax=vmax)
     colorbar = figure.colorbar(heat, ax=axes[2], fraction=0.046, pad=0.02)
     colorbar.ax.tick_params(labelsize=6)
@@ -140,8 +142,9 @@ def write_examples(
 ) -> tuple[list[Path], Path | None]:
     """One PNG per example and a grid of all of them (``top_frames.png`` next to ``out_dir``).
 
-    Each heatmap spans 0 .. its own largest error (colour bar beside it), so that the structure
-    of every error map is visible; the frames' scores compare them.
+    A single example's heatmap spans 0 .. its own largest error (colour bar beside it), so that
+    its structure is visible; in the grid every heatmap shares one scale, 0 .. the largest error
+    of all shown, so that rows compare.
     """
     if not examples:
         return [], None
@@ -154,9 +157,10 @@ def write_examples(
         example.path = save_png(figure, out_dir / name)
         paths.append(example.path)
     figure = new_figure(7.5, 2.6 * len(examples))
+    shared = max(float(e.error.max()) for e in examples) or 1.0
     for axes, example in zip(
         figure.subplots(len(examples), 3, squeeze=False), examples, strict=True
     ):
-        _draw_row(figure, axes, example)
+        _draw_row(figure, axes, example, shared)
     grid = save_png(figure, out_dir.parent / "top_frames.png")
     return paths, grid
