@@ -22,7 +22,7 @@ from vad.data.clips import memory_video
 from vad.data.datamodule import VideoDataModule
 from vad.data.layouts import FolderLayout
 from vad.data.sources import open_source
-from vad.errors import DataError, VADError
+from vad.errors import DataError, TrainingError, VADError
 from vad.inference.sources import list_sources
 from vad.tasks.score import check_clips
 from vad.tasks.train import train
@@ -197,3 +197,11 @@ def test_a_user_error_is_one_short_message_without_a_traceback(tmp_path: Path) -
     assert "Traceback" not in output and len(output.splitlines()) <= 25
     full = _run(["predict.py", f"ckpt_path={missing}"], tmp_path, HYDRA_FULL_ERROR="1")
     assert full.returncode == 1 and "Traceback" in full.stderr
+
+
+def test_a_run_that_trained_no_epoch_says_so_and_scores_nothing(make_cfg) -> None:
+    cfg = make_cfg("train", ["trainer.max_epochs=0", "test=true"])
+    with pytest.raises(TrainingError, match=r"saved no checkpoint in .*\(trained 0 epochs"):
+        train(cfg)
+    output = Path(cfg.paths.output_dir)
+    assert not (output / "scores.csv").exists() and not (output / "train_metrics.json").exists()

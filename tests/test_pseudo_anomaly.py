@@ -14,7 +14,7 @@ from vad.errors import TrainingError
 from vad.models.base import Prediction
 from vad.models.pseudo_anomaly import with_pseudo_anomalies
 from vad.models.unet import UNetModule
-from vad.scoring.pseudo_anomaly import label_free_auc
+from vad.scoring.pseudo_anomaly import MIN_SPAN, label_free_auc, sped_up_videos
 from vad.scoring.scorer import Scorer
 
 
@@ -138,7 +138,21 @@ def test_label_free_score_finds_sped_up_segments_with_a_motion_sensitive_model()
 
     module.forward = copy_last_frame
     auc = label_free_auc(Scorer(module), _walking_videos(), "mse", factors=(3,))
-    assert auc > 0.8  # the first sped-up frame and the one after the segment move like neither
+    assert auc > 0.8  # the frames reached by a jump change most (but the square also wraps)
+
+
+def test_sped_up_copies_recompute_flow_and_boxes_from_their_own_frames() -> None:
+    frames = np.array([moving_square(t, (48, 128), speed=2) for t in range(60)])[..., None]
+    stale = np.full((60, 16, 4), np.nan, np.float32)  # boxes of the original: none at all
+    video = memory_video("v", {"frames": frames, "boxes": stale})
+    settings = {"flow": {"method": "farneback"}, "boxes": None}
+    copy = sped_up_videos([video], 1, 3, 2, ("frames", "flow", "boxes"), settings)[0]
+    labels = copy.labels.astype(bool)
+    assert labels.sum() == MIN_SPAN  # a one-frame model still gets a segment of MIN_SPAN jumps
+    speed = np.abs(copy.array("flow").astype(np.float32)).sum(-1).max(axis=(1, 2))
+    assert np.median(speed[labels]) > 2 * np.median(speed[1:][~labels[1:]])
+    found = np.isfinite(copy.array("boxes")).all(axis=-1).any(axis=-1)
+    assert found[labels].all()
 
 
 def test_label_free_score_skips_videos_too_short_for_a_segment() -> None:

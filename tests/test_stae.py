@@ -192,7 +192,7 @@ def test_mix_rejects_frames_without_any_branch() -> None:
 def test_speed_up_plays_a_segment_faster_without_a_jump() -> None:
     positions, labels = speed_up(12, start=2, span=3, factor=2)
     assert positions.tolist() == [0, 1, 2, 4, 6, 8, 9, 10, 11]
-    assert labels.tolist() == [0, 0, 1, 1, 1, 0, 0, 0, 0]
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]  # the frames reached by a jump
     with pytest.raises(ValueError):
         speed_up(12, start=8, span=3, factor=2)
 
@@ -244,15 +244,15 @@ def test_train_predict_gives_exactly_one_mixed_score_per_frame(make_cfg, tmp_pat
     assert table["micro_auc"].between(0, 1).all()
 
 
-def test_pseudo_anomalies_speed_up_one_clip_long_segment_per_copy() -> None:
-    frames = np.arange(40)[:, None, None, None].astype(np.uint8)
+def test_pseudo_anomalies_speed_up_a_segment_of_at_least_min_span_per_copy() -> None:
+    frames = np.arange(60)[:, None, None, None].astype(np.uint8)
     copies = list(pseudo_anomalies(frames, clip_length=4, factor=3, copies=2))
-    assert [start for start, _, _ in copies] == [2, 26]  # half-clip margins
-    _, sped, labels = copies[1]
-    assert sped[labels == 1].ravel().tolist() == [26, 29, 32, 35]
-    assert len(sped) == 40 - 4 * 2
+    assert [start for start, _, _ in copies] == [2, 34]  # half-clip margins
+    _, sped, labels = copies[1]  # a segment of MIN_SPAN = 8 jumps (a clip of 4 is shorter)
+    assert sped[labels == 1].ravel().tolist() == [37, 40, 43, 46, 49, 52, 55, 58]
+    assert len(sped) == 60 - 8 * 2
     with pytest.raises(DataError):
-        list(pseudo_anomalies(frames[:15], clip_length=4, factor=3))
+        list(pseudo_anomalies(frames[:27], clip_length=4, factor=3))
 
 
 def test_fast_dev_run(make_cfg) -> None:

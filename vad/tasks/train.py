@@ -13,6 +13,7 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig, OmegaConf
 
+from vad.errors import TrainingError
 from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
 from vad.scoring.options import ScoringOptions
@@ -113,4 +114,12 @@ def _best_checkpoint(trainer: L.Trainer) -> str:
     callback = trainer.checkpoint_callback
     if callback is None:
         raise RuntimeError("test=true needs a ModelCheckpoint callback to score the trained model")
-    return callback.best_model_path or callback.last_model_path
+    path = callback.best_model_path or callback.last_model_path
+    own = Path(callback.dirpath or "").resolve()
+    if not path or not Path(path).is_file() or Path(path).resolve().parent != own:
+        raise TrainingError(
+            f"this run saved no checkpoint in {own} (trained {trainer.current_epoch} epochs, "
+            f"{trainer.global_step} steps): nothing to score; train at least one epoch "
+            "(trainer.max_epochs, trainer.limit_train_batches)"
+        )
+    return path
