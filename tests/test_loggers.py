@@ -104,3 +104,18 @@ def test_sample_frames_spread_over_all_videos() -> None:
     assert picked["video"].tolist() == ["v0", "v2", "v5"]  # first, middle, last video
     assert (picked["frame"] >= 14).all()  # a clip ends there
     assert spread_frames([], clip_length=5, count=3).empty
+
+
+def test_the_run_log_holds_what_the_console_showed_and_the_error(make_cfg) -> None:
+    cfg = make_cfg("train", [])
+    train(cfg)
+    text = (Path(cfg.paths.output_dir) / "train.log").read_text()
+    assert "trained 1 epochs" in text and "micro_auc" in text and "scores.csv" in text
+    assert "\x1b[" not in text  # plain text, no terminal codes
+    bad = make_cfg("train", ["trainer.max_epochs=0"])
+    with open_dict(bad):
+        bad.paths.output_dir = str(Path(cfg.paths.output_dir).parent / "failed")
+    with pytest.raises(TrainingError):
+        train(bad)
+    text = (Path(bad.paths.output_dir) / "train.log").read_text()
+    assert "Traceback" in text and "saved no checkpoint" in text

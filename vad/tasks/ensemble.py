@@ -21,7 +21,7 @@ from vad.ensemble.report import video_table, write_ensemble_report
 from vad.ensemble.submission import write_submission
 from vad.io.atomic import write_csv, write_json
 from vad.tasks.report import console, print_metrics
-from vad.utils.console import quiet_library_noise
+from vad.utils.console import console_copied_to, quiet_library_noise
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ def ensemble(cfg: DictConfig) -> float | None:
     value for ``direction`` instead of stopping the sweep.
     """
     quiet_library_noise()
+    with console_copied_to(Path(cfg.paths.output_dir) / f"{cfg.task_name}.log"):
+        return _ensemble(cfg)
+
+
+def _ensemble(cfg: DictConfig) -> float | None:
     options = EnsembleOptions.from_config(cfg)
     output_dir = Path(cfg.paths.output_dir)
     sweep = in_multirun()

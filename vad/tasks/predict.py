@@ -17,7 +17,7 @@ from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
-from vad.utils.console import quiet_library_noise
+from vad.utils.console import console_copied_to, quiet_library_noise
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,11 @@ def predict(cfg: DictConfig) -> float | None:
     validation videos of the checkpoint's own dataset and stored in the checkpoint.
     """
     quiet_library_noise()
+    with console_copied_to(Path(cfg.paths.output_dir) / f"{cfg.task_name}.log"):
+        return _predict(cfg)
+
+
+def _predict(cfg: DictConfig) -> float | None:
     output_dir = Path(cfg.paths.output_dir)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("ckpt_path") is None:

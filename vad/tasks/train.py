@@ -22,7 +22,7 @@ from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
 from vad.tasks.tracking import log_test_results, run_loggers
-from vad.utils.console import quiet_library_noise
+from vad.utils.console import console_copied_to, quiet_library_noise
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 def train(cfg: DictConfig) -> float | None:
     """Fit ``cfg.model`` on ``cfg.data``; returns ``cfg.optimized_metric`` for sweeps."""
     quiet_library_noise()
+    with console_copied_to(Path(cfg.paths.output_dir) / f"{cfg.task_name}.log"):
+        return _train(cfg)
+
+
+def _train(cfg: DictConfig) -> float | None:
     output_dir = Path(cfg.paths.output_dir)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("seed") is not None:

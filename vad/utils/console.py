@@ -3,12 +3,69 @@
 from __future__ import annotations
 
 import logging
+import re
+import sys
+import traceback
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class _Tee:
+    """Standard output, plus plain-text copies (run logs) while ``console_copied_to`` holds."""
+
+    def __init__(self) -> None:
+        self.copies: list[IO[str]] = []
+
+    def write(self, text: str) -> int:
+        written = sys.stdout.write(text)
+        for copy in self.copies:
+            copy.write(_ANSI.sub("", text))
+        return written
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+        for copy in self.copies:
+            copy.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
+_TEE = _Tee()
 #: soft wrap: long paths stay on one line (a terminal may still fold them; nothing is inserted)
-console = Console(soft_wrap=True)
+console = Console(file=_TEE, soft_wrap=True)  # type: ignore[arg-type]
+
+
+@contextmanager
+def console_copied_to(path: str | Path) -> Iterator[None]:
+    """Copy what the console shows into ``path`` (appended: the run's log), and the traceback
+    of an error that ends the block."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        _TEE.copies.append(handle)
+        try:
+            yield
+        except BaseException as exc:
+            handle.write("".join(traceback.format_exception(exc)))
+            raise
+        finally:
+            _TEE.copies.remove(handle)
+
 
 #: warnings of the libraries we use that tell a user nothing they can act on
 NOISY_WARNINGS = (
