@@ -51,14 +51,30 @@ def pixel_boxes(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def velocity(flow: np.ndarray, box: np.ndarray, bins: int) -> np.ndarray:
     """(bins,) magnitude-weighted direction histogram of ``flow`` (H, W, 2) inside a pixel box."""
-    x0, y0, x1, y1 = (int(v) for v in box)
-    crop = np.asarray(flow[y0:y1, x0:x1], dtype=np.float32)
-    dx, dy = np.ascontiguousarray(crop[..., 0]), np.ascontiguousarray(crop[..., 1])
-    _, angle = cv2.cartToPolar(dx, dy)  # radians in [0, 2 pi), y down
+    return velocities(flow, np.asarray(box).reshape(1, 4), bins)[0]
+
+
+def velocities(flow: np.ndarray, boxes: np.ndarray, bins: int) -> np.ndarray:
+    """(K, bins) magnitude-weighted direction histograms of ``flow`` (H, W, 2) inside K pixel
+    boxes, from one integral image per direction bin (a frame's boxes cost one pass over it)."""
+    flow = np.asarray(flow, dtype=np.float32)
+    dx, dy = np.ascontiguousarray(flow[..., 0]), np.ascontiguousarray(flow[..., 1])
     magnitude = np.abs(dx) + np.abs(dy)  # L1, as AI-VAD
-    index = np.floor(angle * bins / (2 * np.pi) + 0.5).astype(np.int64) % bins
-    hist = np.bincount(index.ravel(), weights=magnitude.ravel(), minlength=bins)
-    return (hist / max(1, magnitude.size)).astype(np.float32)
+    if bins == 1:
+        planes = [magnitude]
+    else:
+        _, angle = cv2.cartToPolar(dx, dy)  # radians in [0, 2 pi), y down
+        index = np.floor(angle * bins / (2 * np.pi) + 0.5).astype(np.int64) % bins
+        planes = [np.where(index == b, magnitude, 0) for b in range(bins)]
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    x0, y0, x1, y1 = boxes.T
+    area = np.maximum(1, (x1 - x0) * (y1 - y0)).astype(np.float64)
+    out = np.empty((len(boxes), bins), dtype=np.float32)
+    for b, plane in enumerate(planes):
+        total = cv2.integral(plane.astype(np.float64))  # (H + 1, W + 1)
+        sums = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+        out[:, b] = sums / area
+    return out
 
 
 def geometry(box: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -153,17 +169,19 @@ class ObjectFeatures:
         height, width = grey.shape
         pixels = pixel_boxes(boxes, height, width)
         extract = {
-            "velocity": lambda b: velocity(flow, b, self.bins),
             "geometry": lambda b: geometry(b, height, width)[self.geometry_index],
             "appearance": lambda b: appearance(grey, b, self.size),
         }
         dims = self.dims()
-        return {
-            name: np.stack([extract[name](b) for b in pixels]).reshape(-1, dims[name])
-            if len(pixels)
-            else np.zeros((0, dims[name]), dtype=np.float32)
-            for name in self.names
-        }
+        out = {}
+        for name in self.names:
+            if not len(pixels):
+                out[name] = np.zeros((0, dims[name]), dtype=np.float32)
+            elif name == "velocity":
+                out[name] = velocities(flow, pixels, self.bins)
+            else:
+                out[name] = np.stack([extract[name](b) for b in pixels]).reshape(-1, dims[name])
+        return out
 
 
 def score_groups(names: Sequence[str], joint: Sequence[str] | None) -> dict[str, tuple[str, ...]]:
