@@ -80,12 +80,11 @@ def column_rows(run: Path, model: str, variant: str, command: str) -> str:
     datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
     datamodule.configure_clips(module.clip_length, module.modalities)
     videos = datamodule.videos("val")
-    flow = datamodule.modality_settings.get("flow")
     rows = ""
     for column in [c for c in COLUMNS if c in scores.columns]:
         frame = score_frame(scores, ScoringOptions(column=column))
         summary, _ = evaluate(frame)
-        free = label_free_auc(Scorer(module), videos, column, flow=flow)
+        free = label_free_auc(Scorer(module), videos, column, settings=datamodule.modality_settings)
         cells = [
             run.name[:10],
             model,

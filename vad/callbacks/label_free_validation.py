@@ -45,13 +45,10 @@ class LabelFreeValidation(Callback):
         value = torch.tensor(float("nan"))
         if trainer.is_global_zero:
             videos = trainer.datamodule.videos("val")
-            flow = trainer.datamodule.modality_settings.get("flow")
-            needs_flow = "flow" in pl_module.modalities
+            settings = trainer.datamodule.modality_settings
             scorer = Scorer(pl_module, self.aggregate)
             value = torch.tensor(
-                label_free_auc(
-                    scorer, videos, self.column, self.factors, flow if needs_flow else None
-                )
+                label_free_auc(scorer, videos, self.column, self.factors, settings)
             )
         value = trainer.strategy.broadcast(value)
         self.history.append(float(value))

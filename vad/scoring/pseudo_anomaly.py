@@ -2,10 +2,11 @@
 
 Validation videos hold no anomaly, so one is simulated: in copies of each validation video a
 segment is played ``factor`` times faster (every factor-th frame; the frames after it follow on
-without a jump). Faster-than-walking motion is the signature of Ped2's cyclists, skaters and carts
-and the "skip frame" pseudo-anomaly of Astrid et al. (BMVC 2021). The copies are scored like test
-videos (through the one scorer) and the sped-up frames are the positives.
-"""
+without a jump). Faster-than-walking motion is the signature of Ped2's cyclists, skaters and
+carts and the "skip frame" pseudo-anomaly of Astrid et al. (BMVC 2021). The copies are scored
+like test videos (through the one scorer); the positives are the frames reached by a jump (each
+shows the scene ``factor`` frames after its predecessor), what a model that sees a frame and
+its motion can tell."""
 
 from __future__ import annotations
 
@@ -18,21 +19,26 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.data.clips import memory_video
 from vad.data.flow import compute_flow
+from vad.data.regions import region_settings, video_boxes
 from vad.errors import DataError
 from vad.scoring.metrics import evaluate
 from vad.scoring.pipeline import anomaly_scores
 from vad.scoring.scorer import Scorer
 
+#: the fewest frames a sped-up segment has
+MIN_SPAN = 8
+
 
 def speed_up(length: int, start: int, span: int, factor: int) -> tuple[np.ndarray, np.ndarray]:
     """Frame positions of a video of ``length`` frames whose ``span`` frames from ``start`` are
-    played ``factor`` x faster, and their labels (1 = sped up)."""
+    played ``factor`` x faster, and their labels (1 = reached by a jump of ``factor`` frames:
+    the ``span`` frames after ``start``)."""
     if start < 0 or span < 1 or factor < 1 or start + span * factor > length:
         raise ValueError(f"cannot speed up {span} frames x{factor} from {start} of {length}")
     fast = start + factor * np.arange(span)
     positions = np.concatenate([np.arange(start), fast, np.arange(start + span * factor, length)])
     labels = np.zeros(len(positions), dtype=np.uint8)
-    labels[start : start + span] = 1
+    labels[start + 1 : start + span + 1] = 1
     return positions, labels
 
 
@@ -40,8 +46,8 @@ def pseudo_anomalies(
     frames: np.ndarray, clip_length: int, factor: int, copies: int = 2
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """``(start, frames, labels)`` for ``copies`` sped-up copies of one video; the segment is
-    ``clip_length`` frames long and stays at least half a clip from either end."""
-    span, margin = clip_length, max(1, clip_length // 2)
+    ``segment_span(clip_length)`` frames long and stays at least half a clip from either end."""
+    span, margin = segment_span(clip_length), max(1, clip_length // 2)
     last = len(frames) - span * factor - margin
     if not fits(len(frames), clip_length, factor):
         raise DataError(
@@ -53,10 +59,16 @@ def pseudo_anomalies(
         yield start, np.asarray(frames[positions]), labels
 
 
+def segment_span(clip_length: int) -> int:
+    """Frames in a sped-up segment: a clip, and at least ``MIN_SPAN`` (models that score one
+    frame and its flow need more than one positive)."""
+    return max(int(clip_length), MIN_SPAN)
+
+
 def fits(frames: int, clip_length: int, factor: int) -> bool:
     """Whether a video of ``frames`` frames holds a sped-up segment (``pseudo_anomalies``)."""
     margin = max(1, clip_length // 2)
-    return frames - clip_length * factor - margin >= margin
+    return frames - segment_span(clip_length) * factor - margin >= margin
 
 
 def sped_up_videos(
@@ -65,22 +77,26 @@ def sped_up_videos(
     factor: int,
     copies: int = 2,
     modalities: Sequence[str] = ("frames",),
-    flow: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> list[CachedVideo]:
     """In-memory sped-up copies (``<video>@<start>x<factor>``) of ``videos``, labelled, with the
-    ``modalities`` a model reads: ``flow`` is recomputed on the copy (``flow`` settings); other
-    per-frame arrays (e.g. motion boxes) are taken from the original frames. Videos too short
-    for a segment are left out."""
+    ``modalities`` a model reads: ``flow`` and motion ``boxes`` are recomputed on the copy's
+    frames (with the data's modality ``settings``: name -> settings), as they would be on
+    footage that moves that fast; other per-frame arrays are taken from the original frames.
+    Videos too short for a segment are left out."""
+    settings = dict(settings or {})
     made = []
     for video in videos:
         if not fits(len(video), clip_length, factor):
             continue
         for start, frames, labels in pseudo_anomalies(video.frames, clip_length, factor, copies):
-            positions, _ = speed_up(len(video), start, clip_length, factor)
+            positions, _ = speed_up(len(video), start, segment_span(clip_length), factor)
             arrays = {"frames": frames}
             for name in set(modalities) - {"frames"}:
                 if name == "flow":
-                    arrays[name] = compute_flow(frames, np.arange(len(frames)), flow)
+                    arrays[name] = compute_flow(frames, np.arange(len(frames)), settings.get(name))
+                elif name == "boxes":
+                    arrays[name] = video_boxes(list(frames), region_settings(settings.get(name)))
                 else:
                     arrays[name] = np.asarray(video.array(name))[positions]
             made.append(memory_video(f"{video.video}@{start}x{factor}", arrays, labels=labels))
@@ -92,18 +108,18 @@ def label_free_auc(
     videos: Sequence[CachedVideo],
     column: str,
     factors: Sequence[int] = (2, 3),
-    flow: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Mapping[str, Any] | None] | None = None,
     batch_size: int = 16,
 ) -> float:
     """The label-free validation score: micro AUC of ``column`` (oriented, min-max per video, as
     test scores are evaluated by default) at finding sped-up segments in copies of the normal
     ``videos``, averaged over the speed-up ``factors``. 0.5 = no better than chance; NaN when
-    no video is long enough for a segment. ``flow``: the data's flow settings, for models that
-    read flow."""
+    no video is long enough for a segment. ``settings``: the data's modality settings (name ->
+    settings, e.g. ``datamodule.modality_settings``), for models that read flow or boxes."""
     aucs = []
     for factor in factors:
         model = scorer.model
-        copies = sped_up_videos(videos, model.clip_length, factor, 2, model.modalities, flow)
+        copies = sped_up_videos(videos, model.clip_length, factor, 2, model.modalities, settings)
         if not copies:
             continue
         scores = scorer.score_videos(copies, batch_size)
