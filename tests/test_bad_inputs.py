@@ -205,3 +205,11 @@ def test_a_run_that_trained_no_epoch_says_so_and_scores_nothing(make_cfg) -> Non
         train(cfg)
     output = Path(cfg.paths.output_dir)
     assert not (output / "scores.csv").exists() and not (output / "train_metrics.json").exists()
+
+
+def test_a_misspelt_score_column_stops_training_after_its_first_epoch(make_cfg) -> None:
+    cfg = make_cfg("train", ["scoring.column=psnrr", "trainer.max_epochs=3"])
+    with pytest.raises(DataError, match=r"scoring\.column='psnrr' is not a score column") as info:
+        train(cfg)
+    assert "'psnr'" in str(info.value)
+    assert not (Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt").exists()

@@ -123,6 +123,11 @@ def label_free_auc(
         if not copies:
             continue
         scores = scorer.score_videos(copies, batch_size)
+        if column not in scores.columns:
+            own = [c for c in scores.columns if c not in ("video", "frame", "label", "filled")]
+            raise DataError(
+                f"scoring.column={column!r} is not a score column of this model; it writes {own}"
+            )
         frame = scores[["video", "frame", "label"]].assign(
             score=anomaly_scores(scores, column, "minmax").to_numpy()
         )
