@@ -177,3 +177,17 @@ def test_train_and_score_the_density_model(make_cfg) -> None:
     model, _ = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
     assert set(model.bank.features) == {"velocity", "geometry", "appearance"}
     assert all(model.fitted.is_fitted(f"density_{n}") for n in model.bank.features)
+
+
+def test_the_tree_search_of_small_banks_equals_brute_force() -> None:
+    generator = torch.Generator().manual_seed(1)
+    train, query = torch.rand(500, 2, generator=generator), torch.rand(30, 2, generator=generator)
+    bank = FeatureBank()
+    bank.fit({"g": train * torch.tensor([5.0, 0.1])})
+    scaled = query * torch.tensor([5.0, 0.1]) / bank.scales["g"]
+    for k in (1, 3):
+        brute = knn_distance(scaled, bank.features["g"], k)  # cdist: float32 matrix products
+        assert torch.allclose(
+            bank.distances("g", query * torch.tensor([5.0, 0.1]), k), brute, rtol=1e-3, atol=1e-4
+        )
+    assert "g" in bank._trees

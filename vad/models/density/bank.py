@@ -14,9 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
+from scipy.spatial import cKDTree
 from torch import nn
 
+#: banks of at most this many dimensions are searched with a k-d tree on the CPU
+TREE_MAX_DIMS = 8
 #: the most distances one ``torch.cdist`` call holds (queries x bank entries)
 CHUNK_ELEMENTS = 1 << 24
 
@@ -34,6 +38,7 @@ class FeatureBank(nn.Module):
         super().__init__()
         self.features: dict[str, torch.Tensor] = {}
         self.scales: dict[str, torch.Tensor] = {}
+        self._trees: dict[str, cKDTree] = {}  # built on first use, never saved
         # follows the module's device, so that restored banks land there
         self.register_buffer("anchor", torch.zeros(0), persistent=False)
 
@@ -44,15 +49,25 @@ class FeatureBank(nn.Module):
             raise ValueError(f"no training object for attribute(s) {empty}")
         banks = {n: b.detach().float().to(self.anchor.device) for n, b in features.items()}
         self.scales = {name: feature_scales(bank) for name, bank in banks.items()}
+        self._trees = {}
         self.features = {n: (b / self.scales[n]).contiguous() for n, b in banks.items()}
 
     def is_fitted(self) -> bool:
         return bool(self.features)
 
     def distances(self, name: str, query: torch.Tensor, k: int) -> torch.Tensor:
-        """(Q,) mean Euclidean distance of each query row to its ``k`` nearest bank rows."""
-        scale = self.scales[name].to(query.device)
-        return knn_distance(query.float() / scale, self.features[name], k)
+        """(Q,) mean Euclidean distance of each query row to its ``k`` nearest bank rows (a
+        k-d tree for low-dimensional banks on the CPU, brute force otherwise)."""
+        scaled = query.float() / self.scales[name].to(query.device)
+        bank = self.features[name]
+        if bank.device.type != "cpu" or bank.shape[1] > TREE_MAX_DIMS or len(scaled) == 0:
+            return knn_distance(scaled, bank, k)
+        if name not in self._trees:
+            self._trees[name] = cKDTree(bank.numpy())
+        k = max(1, min(int(k), len(bank)))
+        found, _ = self._trees[name].query(scaled.cpu().numpy(), k=k)
+        found = np.asarray(found, dtype=np.float32).reshape(len(scaled), k)
+        return torch.from_numpy(found.mean(axis=1)).to(query.device)
 
     def get_extra_state(self) -> dict[str, dict[str, torch.Tensor]]:
         return {
@@ -70,10 +85,12 @@ class FeatureBank(nn.Module):
         device = self.anchor.device
         self.features = {k: v.float().to(device) for k, v in state.get("features", {}).items()}
         self.scales = {k: v.float().to(device) for k, v in state.get("scales", {}).items()}
+        self._trees = {}
 
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> nn.Module:
         self.features = {name: fn(bank) for name, bank in self.features.items()}
         self.scales = {name: fn(scale) for name, scale in self.scales.items()}
+        self._trees = {}
         return super()._apply(fn, recurse)
 
 
