@@ -119,3 +119,10 @@ def test_the_run_log_holds_what_the_console_showed_and_the_error(make_cfg) -> No
         train(bad)
     text = (Path(bad.paths.output_dir) / "train.log").read_text()
     assert "Traceback" in text and "saved no checkpoint" in text
+
+
+def test_progress_passes_every_item_through_in_order() -> None:
+    from vad.utils.console import progress
+
+    assert list(progress(iter(range(5)), 5, "frame cache")) == [0, 1, 2, 3, 4]
+    assert list(progress([7], 1, "one item: no bar")) == [7]

@@ -28,6 +28,7 @@ from vad.data.stages import Frame, FrameStage
 from vad.errors import DataError
 from vad.io.atomic import atomic_folder, write_json
 from vad.io.npy import NpyStreamWriter
+from vad.utils.console import progress
 from vad.utils.hashing import stable_hash
 from vad.utils.sizes import image_hw
 
@@ -101,10 +102,11 @@ class FrameCache:
     def load_all(self, table: pd.DataFrame) -> list[CachedVideo]:
         """Cached videos for every row of a video table, building missing entries in parallel."""
         rows = [row for _, row in table.iterrows()]
+        what = f"frame cache ({', '.join(sorted(set(table['split'])))})"
         if self.workers == 1 or len(rows) == 1:
-            return [self.load(row) for row in rows]
+            return list(progress(map(self.load, rows), len(rows), what))
         with ThreadPoolExecutor(self.workers) as pool:  # OpenCV decoding releases the GIL
-            return list(pool.map(self.load, rows))
+            return list(progress(pool.map(self.load, rows), len(rows), what))
 
     def fit_stages(self, train: pd.DataFrame) -> None:
         """Let the stages learn from the training videos (a video table) before any is cached."""

@@ -17,6 +17,7 @@ from vad.data.clips import ClipDataset, VideoBatchSampler
 from vad.data.layouts.base import Layout
 from vad.data.stages import FrameStage
 from vad.errors import DataError
+from vad.utils.console import progress
 
 log = logging.getLogger(__name__)
 SAMPLINGS = ("clips", "videos")
@@ -140,7 +141,9 @@ class VideoDataModule(L.LightningDataModule):
             table = self.split_table(split)
             self.cache.fit_stages(self.table[self.table["split"] == "train"])
             videos = self.cache.load_all(table) if len(table) else []
-            for video in videos:
+            extra = [name for name in self.modalities if name != "frames"]
+            what = f"{split} videos: {', '.join(extra)}"
+            for video in progress(videos, len(videos) if extra else 0, what):
                 for name in self.modalities:
                     modality_registry.ensure(video, name, self.modality_settings.get(name))
             self._videos[split] = videos

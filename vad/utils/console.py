@@ -7,12 +7,13 @@ import re
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from rich.console import Console
+from rich.progress import Progress
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -48,6 +49,20 @@ class _Tee:
 _TEE = _Tee()
 #: soft wrap: long paths stay on one line (a terminal may still fold them; nothing is inserted)
 console = Console(file=_TEE, soft_wrap=True)  # type: ignore[arg-type]
+
+
+T = TypeVar("T")
+
+
+def progress(items: Iterable[T], total: int, description: str) -> Iterator[T]:
+    """``items`` with a transient progress bar (on a terminal, for two or more items): long
+    steps such as building the frame cache or optical flow show that they advance."""
+    terminal = Console()  # the terminal only: bars stay out of the run log
+    if total < 2 or not terminal.is_terminal:
+        yield from items
+        return
+    with Progress(*Progress.get_default_columns(), console=terminal, transient=True) as bar:
+        yield from bar.track(items, total=total, description=description)
 
 
 @contextmanager
