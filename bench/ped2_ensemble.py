@@ -27,7 +27,7 @@ from bench.ensemble_sweep import PED2, _labelled_ped2  # noqa: E402
 from bench.results import record  # noqa: E402
 
 MODELS = ("unet", "stae", "roadmap", "joint", "density")
-SECTION = "UCSD Ped2: equal-weight ensemble (`bench/ped2_ensemble.py`)"
+SECTION = "UCSD Ped2: equal-weight ensemble"
 HEADER = (
     "| date | members | member micro AUCs | train min (sum) | micro AUC | macro AUC | AP | "
     "command |\n|---|---|---|---|---|---|---|---|\n"
