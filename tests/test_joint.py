@@ -176,7 +176,8 @@ def test_train_predict_and_flow_mismatch(make_cfg, tmp_path: Path) -> None:
 
     data = OmegaConf.create(meta["data"])
     data.flow.method = "dis"
-    mismatch = make_cfg("predict", [f"ckpt_path={run}"])
+    # other flow settings given on the command line (others would come from the checkpoint)
+    mismatch = make_cfg("predict", [f"ckpt_path={run}", "data=synthetic", "data.flow.method=dis"])
     with open_dict(mismatch):
         mismatch.data = data
         mismatch.paths.output_dir = str(tmp_path / "mismatch")

@@ -15,6 +15,8 @@ from typing import IO, TypeVar
 from rich.console import Console
 from rich.progress import Progress
 
+from vad.errors import VADError
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -70,8 +72,12 @@ def console_copied_to(path: str | Path) -> Iterator[None]:
     """Copy what the console shows into ``path`` (appended: the run's log), and the traceback
     of an error that ends the block."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a", encoding="utf-8")
+    except OSError as exc:
+        raise VADError(f"{path.parent}: output folder is not writable ({exc.strerror})") from exc
+    with handle:
         _TEE.copies.append(handle)
         try:
             yield
