@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from omegaconf import open_dict
+from omegaconf import DictConfig, open_dict
 
 from tests.helpers import write_frames
 from vad.errors import CheckpointError
@@ -116,13 +116,19 @@ def test_original_frame_ids_survive_to_scores_and_submission(make_cfg, tmp_path:
     assert ids == [f"{int(v)}_{f}" for v in ("01", "02") for f in test_ids[v]]
 
 
-def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
+def _one_batch_run(make_cfg) -> DictConfig:
+    """The config of a trained one-batch run (a checkpoint to predict with)."""
     cfg = make_cfg("train", ["debug=fdr"])
     with open_dict(cfg):
         cfg.callbacks = {"model_checkpoint": cfg.callbacks.model_checkpoint}
         cfg.trainer.fast_dev_run = False
         cfg.test = False
     train(cfg)
+    return cfg
+
+
+def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
+    cfg = _one_batch_run(make_cfg)
     pcfg = make_cfg(
         "predict",
         [f"ckpt_path={cfg.paths.output_dir}", "data=synthetic", "data.image_size=[48,48]"],
@@ -134,12 +140,7 @@ def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
 def test_predict_on_another_layout_keeps_the_settings_bound_to_the_model(
     make_cfg, tmp_path: Path
 ) -> None:
-    cfg = make_cfg("train", ["debug=fdr"])
-    with open_dict(cfg):
-        cfg.callbacks = {"model_checkpoint": cfg.callbacks.model_checkpoint}
-        cfg.trainer.fast_dev_run = False
-        cfg.test = False
-    train(cfg)
+    cfg = _one_batch_run(make_cfg)
     layout = [f"data.layout.{k}" for k in ("n_train=3", "n_test=2", "n_frames=24", "width=64")]
     pcfg = make_cfg("predict", [f"ckpt_path={cfg.paths.output_dir}", "data=synthetic", *layout])
     assert list(pcfg.data.image_size) != [32, 32]  # the layout's default, not the model's
