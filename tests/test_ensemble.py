@@ -12,13 +12,13 @@ import pytest
 import torch
 from omegaconf import open_dict
 
-from vad.ensemble import members as member_files
-from vad.ensemble.fusion import fuse, normalized_weights
-from vad.ensemble.members import clear_cache
-from vad.ensemble.normalize import clear_normalized_cache, per_video_rank, scaled_rank
-from vad.ensemble.options import EnsembleConfigError, EnsembleOptions, ZeroWeightsError
-from vad.ensemble.splits import kfold_splits, tune_eval_split
-from vad.ensemble.stats import clear_stats_cache
+from vad.ensembles import members as member_files
+from vad.ensembles.fusion import fuse, normalized_weights
+from vad.ensembles.members import clear_cache
+from vad.ensembles.normalize import clear_normalized_cache, per_video_rank, scaled_rank
+from vad.ensembles.options import EnsembleConfigError, EnsembleOptions, ZeroWeightsError
+from vad.ensembles.splits import kfold_splits, tune_eval_split
+from vad.ensembles.stats import clear_stats_cache
 from vad.errors import ScoreFileError, VADError
 from vad.io.scores import SCORING_FILE
 from vad.models.checkpoint import STATS_STATE_KEY

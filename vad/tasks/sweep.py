@@ -1,5 +1,5 @@
 """Hydra callback of ensemble sweeps: the summary of a finished multirun
-(``vad.ensemble.sweep``) and a re-run of its best job with report and figures."""
+(``vad.ensembles.sweep``) and a re-run of its best job with report and figures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hydra.core.utils import JobReturn
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from vad.ensemble.sweep import Job, summarize_sweep
+from vad.ensembles.sweep import Job, summarize_sweep
 from vad.io.atomic import write_text
 from vad.tasks.ensemble import ensemble
 

@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 from omegaconf import OmegaConf
 
-from vad.ensemble.evaluation import REPORTED, mean_std
+from vad.ensembles.evaluation import REPORTED, mean_std
 from vad.io.atomic import write_csv, write_text
 from vad.utils.console import console
 

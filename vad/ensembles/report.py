@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from vad.ensemble.evaluation import REPORTED, subset
-from vad.ensemble.figure import write_member_curves
+from vad.ensembles.evaluation import REPORTED, subset
+from vad.ensembles.figure import write_member_curves
 from vad.io.atomic import write_text
 from vad.scoring.metrics import roc_auc
 from vad.visualization.roc import write_roc

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from vad.ensemble.members import Member
-from vad.ensemble.stats import member_stats
+from vad.ensembles.members import Member
+from vad.ensembles.stats import member_stats
 from vad.scoring.frame_scores import anomaly_score
 from vad.scoring.groups import video_groups
 from vad.scoring.options import TRAIN

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vad.ensemble.options import EnsembleConfigError, EnsembleOptions
-from vad.ensemble.splits import Split, kfold_splits, tune_eval_split, video_classes
+from vad.ensembles.options import EnsembleConfigError, EnsembleOptions
+from vad.ensembles.splits import Split, kfold_splits, tune_eval_split, video_classes
 from vad.scoring.metrics import (
     average_precision,
     equal_error_rate,

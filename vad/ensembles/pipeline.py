@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vad.ensemble.fusion import fuse, normalized_weights
-from vad.ensemble.members import Member, check_same_frames, labels_of, load_member
-from vad.ensemble.normalize import member_score
-from vad.ensemble.options import MEMBER_NORMALIZATIONS, EnsembleConfigError, EnsembleOptions
+from vad.ensembles.fusion import fuse, normalized_weights
+from vad.ensembles.members import Member, check_same_frames, labels_of, load_member
+from vad.ensembles.normalize import member_score
+from vad.ensembles.options import MEMBER_NORMALIZATIONS, EnsembleConfigError, EnsembleOptions
 from vad.errors import ScoreFileError
 from vad.scoring.smoothing import smooth
 

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vad.ensemble.members import Member
+from vad.ensembles.members import Member
 from vad.errors import CheckpointError, ScoreFileError, VADError
 from vad.io.scores import SCORING_FILE, STATS_FILE
 from vad.scoring.train_stats import check_stats_compatible

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from vad.ensemble.normalize import scaled_rank
-from vad.ensemble.options import FUSIONS, EnsembleConfigError, ZeroWeightsError
+from vad.ensembles.normalize import scaled_rank
+from vad.ensembles.options import FUSIONS, EnsembleConfigError, ZeroWeightsError
 
 
 def normalized_weights(weights: Mapping[str, float]) -> dict[str, float]:
