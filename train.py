@@ -4,6 +4,7 @@ import hydra
 from omegaconf import DictConfig
 
 from vad.cli.errors import user_errors
+from vad.cli.extras import exit_if_an_extra_is_missing
 from vad.tasks.train import train
 from vad.utils.signals import terminate_like_interrupt
 
@@ -15,5 +16,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    exit_if_an_extra_is_missing()
     terminate_like_interrupt()
     main()

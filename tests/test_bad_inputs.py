@@ -18,6 +18,7 @@ import pytest
 
 from tests.helpers import ROOT, write_frames
 from tests.test_layouts import folder_labels, make_folder_dataset
+from vad.cli import extras
 from vad.data.clips import memory_video
 from vad.data.datamodule import VideoDataModule
 from vad.data.layouts import FolderLayout
@@ -237,3 +238,21 @@ def test_bad_settings_fail_before_training_naming_the_key(
     with pytest.raises(VADError, match=message):
         train(cfg)
     assert not (Path(cfg.paths.output_dir) / "checkpoints").exists()
+
+
+def test_a_choice_whose_extra_is_missing_is_one_line_naming_the_install(monkeypatch) -> None:
+    real = extras._installed
+    monkeypatch.setattr(
+        extras, "_installed", lambda module: module != "tensorboard" and real(module)
+    )
+    assert extras.missing_extra(["model=unet", "trainer=cpu"]) is None
+    message = extras.missing_extra(["model=unet", "logger=tensorboard"])
+    assert message == (
+        "error: logger=tensorboard needs the 'tensorboard' extra: "
+        "pip install 'vad[tensorboard]' (or 'vad[all]')"
+    )
+    with pytest.raises(SystemExit) as info:
+        extras.exit_if_an_extra_is_missing(["logger=tensorboard"])
+    assert info.value.code == 1
+    for module, _ in extras.NEEDS.values():  # make test installs every extra
+        assert real(module), module
