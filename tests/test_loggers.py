@@ -111,6 +111,7 @@ def test_the_run_log_holds_what_the_console_showed_and_the_error(make_cfg) -> No
     train(cfg)
     text = (Path(cfg.paths.output_dir) / "train.log").read_text()
     assert "trained 1 epochs" in text and "micro_auc" in text and "scores.csv" in text
+    assert "train UNetModule (" in text and "parameters) on " in text  # the settings summary
     assert "\x1b[" not in text  # plain text, no terminal codes
     bad = make_cfg("train", ["trainer.max_epochs=0"])
     with open_dict(bad):

@@ -50,6 +50,7 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
     model = build(cfg.model)
     datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
+    console.print(settings_summary(cfg, model, output_dir), soft_wrap=True)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
     if not loggers:  # nothing to log learning rates to (logger=none)
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
@@ -79,6 +80,19 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
         log_test_results(loggers, test, output_dir)
     write_json(metrics, output_dir / "train_metrics.json")
     return metrics
+
+
+def settings_summary(cfg: DictConfig, model: Any, output_dir: Path) -> str:
+    """One line: what is trained on what, for how long, where, and where the outputs go."""
+    data, trainer = cfg.data, cfg.trainer
+    size = "x".join(str(v) for v in data.image_size)
+    params = sum(p.numel() for p in model.parameters())
+    source = data.get("root") or data.layout.get("_target_", "").rsplit(".", 1)[-1]
+    return (
+        f"train {type(model).__name__} ({params / 1e3:.1f}k parameters) on {source} at {size}x"
+        f"{data.channels}, up to {trainer.max_epochs} epochs on {trainer.accelerator}"
+        f" ({trainer.precision}) -> {output_dir}"
+    )
 
 
 def single_device(trainer_cfg: DictConfig) -> DictConfig:
