@@ -36,6 +36,7 @@ from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console
 from vad.tasks.score import ensure_score_stats, prepare_scoring
 from vad.tasks.tracking import log_run_results
+from vad.utils.console import progress
 from vad.visualization.curves import draw_video, write_curve_grid
 from vad.visualization.figures import new_figure, safe_name, save_png
 
@@ -109,7 +110,8 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     )
     console.print(f"model {meta['model']['_target_']} from {ckpt}; alarm: {alarm.describe()}")
     start = time.perf_counter()
-    per_video = [score_stream(source, context) for source in sources]
+    streamed = progress(sources, len(sources), "streaming")
+    per_video = [score_stream(source, context) for source in streamed]
     seconds = time.perf_counter() - start
     scores = _final_scores(model, alarm, per_video)
     write_scores(scores, output_dir / "scores.csv")
