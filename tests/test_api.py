@@ -9,7 +9,7 @@ import pandas as pd
 
 import vad
 from tests.conftest import TINY, TINY_DATA
-from vad.api import to_overrides
+from vad.tasks.api import to_overrides
 
 
 def test_settings_become_the_command_lines_overrides() -> None:

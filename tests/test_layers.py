@@ -24,7 +24,6 @@ RANKS = {
     "callbacks": 7,
     "tasks": 7,
     "cli": 8,
-    "api": 9,
 }
 
 
@@ -39,9 +38,9 @@ def import_edges(root: Path = PACKAGE) -> list[tuple[str, str, str]]:
     edges = []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root.parent).with_suffix("")
-        source = subpackage(".".join(relative.parts))
-        if source is None:  # vad/__init__.py
+        if relative.parts == ("vad", "__init__"):  # the package root: vad.train ... (lazily)
             continue
+        source = subpackage(".".join(relative.parts))
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -113,5 +112,5 @@ def test_the_checks_find_an_upward_import_and_a_cycle(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("layer", ["tasks", "cli"])
-def test_nothing_but_the_python_api_imports_the_top_layers(layer: str) -> None:
-    assert {a for a, b, _ in import_edges() if b == layer} <= {"api"}
+def test_nothing_imports_the_top_layers(layer: str) -> None:
+    assert {a for a, b, _ in import_edges() if b == layer} == set()

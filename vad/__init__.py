@@ -1,7 +1,8 @@
 """vad: train, score, fuse and evaluate video anomaly detectors.
 
-``vad.train``, ``vad.predict`` and ``vad.ensembles`` (``vad.api``) run the three tasks from Python
-with the command line's overrides; they are imported on first use, so ``import vad`` stays light.
+``vad.train``, ``vad.predict`` and ``vad.ensemble`` (``vad.tasks.api``) run the three tasks from
+Python with the command line's overrides; they are imported on first use, so ``import vad`` stays
+light.
 """
 
 from typing import Any
@@ -12,7 +13,7 @@ __all__ = ["ensemble", "predict", "train"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from vad import api
+        from vad.tasks import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'vad' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The Python API: ``vad.train``, ``vad.predict`` and ``vad.ensembles`` for notebooks and scripts.
+"""The Python API: ``vad.train``, ``vad.predict`` and ``vad.ensemble`` for notebooks and scripts.
 
 Each takes the command line's overrides, as a list of strings and/or keyword arguments (nested
 mappings become dotted keys)::
@@ -34,7 +34,7 @@ from vad.tasks.ensemble import ensemble as ensemble_task
 from vad.tasks.predict import predict as predict_task
 from vad.tasks.train import train as train_task
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 #: characters that make a value need quoting in Hydra's override grammar
 _SPECIAL = set(" ,=[]{}()'\"\\:$*?")
 
