@@ -42,10 +42,10 @@ RESIZE_FILTERS = ("area", "bilinear")
 class CachedVideo:
     """A cached video: its frames (memory-mapped on first use), their ids and per-frame notes.
 
-    ``frame_ids`` are the ids of the stored frames; ``source_ids`` and ``labels`` are the video's
-    own
-    frames and labels from the video table (a stage that interpolates a missing frame stores a frame
-    the source does not have; it is used as model input but never scored).
+    ``frame_ids`` are the ids of the stored frames; ``source_ids``, ``labels`` and ``masks`` are
+    the video's own frames, labels and pixel-mask source from the video table (a stage that
+    interpolates a missing frame stores a frame the source does not have; it is used as model
+    input but never scored).
     """
 
     split: str
@@ -57,6 +57,8 @@ class CachedVideo:
     labels: np.ndarray | None
     info: pd.DataFrame
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    #: the video's pixel-mask source (``vad.data.masks``), or None
+    masks: str | None = None
 
     @property
     def frames(self) -> np.ndarray:
@@ -171,6 +173,7 @@ class FrameCache:
             labels,
             info,
             {"frames": frames},
+            masks=row.get("masks") if isinstance(row.get("masks"), str) else None,
         )
 
     def _build(self, folder: Path, row: pd.Series) -> None:

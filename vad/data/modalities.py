@@ -5,8 +5,8 @@ stores it beside ``frames.npy`` as ``<name>.npy``; clips then slice it exactly l
 A modality may take settings (e.g. the flow method, from the data config): ``<name>.json`` records
 a hash of the validated settings, and an array built with other settings is rebuilt.
 
-Built in: ``flow`` (dense optical flow, ``vad.data.flow``) and ``boxes`` (motion regions,
-``vad.data.regions``).
+Built in: ``flow`` (dense optical flow, ``vad.data.flow``), ``boxes`` (motion regions,
+``vad.data.regions``) and ``masks`` (per-pixel ground truth of test videos, ``vad.data.masks``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from vad.data import flow, regions
+from vad.data import flow, masks, regions
 from vad.data.cache import CachedVideo
 from vad.errors import DataError
 from vad.io.atomic import atomic_path, write_json
@@ -83,3 +83,4 @@ def _stored(path: Path, meta: Path, key: str, frames: int) -> bool:
 
 register_modality("flow", flow.build_flow, flow.flow_settings, flow.FLOW_VERSION)
 register_modality("boxes", regions.build_boxes, regions.region_settings, regions.VERSION)
+register_modality("masks", masks.build_masks, masks.mask_settings, masks.VERSION)

@@ -6,6 +6,7 @@ Columns:
     source     path of the frame folder or video file
     frame_ids  int64 array of the original frame ids, increasing
     labels     uint8 array of per-frame labels (1 = anomalous) aligned with ``frame_ids``, or None
+    masks      path of the video's per-pixel ground truth (``vad.data.masks``), or None
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vad.data.masks import check_masks
 from vad.data.sources import FrameSource, open_source
 from vad.errors import DataError
 
-COLUMNS = ["split", "video", "source", "frame_ids", "labels"]
+COLUMNS = ["split", "video", "source", "frame_ids", "labels", "masks"]
 SPLITS = ("train", "test")
 
 
-def video_row(split: str, video: str, source: FrameSource, labels=None, label_file=None) -> dict:
-    """One table row; checks that the labels, when given, have one entry per frame."""
+def video_row(
+    split: str, video: str, source: FrameSource, labels=None, label_file=None, masks=None
+) -> dict:
+    """One table row; checks that the labels and the pixel masks, when given, have one entry per
+    frame."""
     if labels is not None:
         labels = np.asarray(labels, dtype=np.uint8).ravel()
         if len(labels) != len(source.ids):
@@ -39,12 +44,14 @@ def video_row(split: str, video: str, source: FrameSource, labels=None, label_fi
         "source": str(source.path),
         "frame_ids": source.ids,
         "labels": labels,
+        "masks": check_masks(masks, len(source.ids), video) if masks is not None else None,
     }
 
 
 def make_table(rows: Iterable[dict], origin: Path | str) -> pd.DataFrame:
     """Build and validate a video table; ``origin`` names the dataset in error messages."""
     table = pd.DataFrame(list(rows), columns=COLUMNS)
+    table["masks"] = table["masks"].astype(object).where(table["masks"].notna(), None)
     if table.empty:
         raise DataError(f"{origin}: no videos found")
     bad = set(table["split"]) - set(SPLITS)

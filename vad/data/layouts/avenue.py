@@ -15,7 +15,8 @@ from vad.errors import DataError
 
 class AvenueLayout(Layout):
     """Avenue as distributed; test labels from ``<gt_dir>/<N>_label.mat`` (``volLabel``: a 1xT cell
-    of HxW masks, a frame is anomalous if any pixel is set). ``gt_dir=None`` reads no labels."""
+        of HxW masks, a frame is anomalous if any pixel is set; the masks are also the per-pixel ground
+    truth). ``gt_dir=None`` reads no labels."""
 
     def __init__(
         self,
@@ -36,7 +37,7 @@ class AvenueLayout(Layout):
             source = open_source(path)
             label_file = self._label_file(path)
             labels = labels_from_vol_label(label_file) if label_file else None
-            rows.append(video_row("test", path.stem, source, labels, label_file))
+            rows.append(video_row("test", path.stem, source, labels, label_file, label_file))
         return make_table(rows, self.root)
 
     def _label_file(self, video: Path) -> Path | None:

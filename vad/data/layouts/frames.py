@@ -19,7 +19,8 @@ class FramesLayout(Layout):
     ``[start; end]`` ranges) or a ``.npy`` of frame labels concatenated over the test videos.
 
     ``gt=None`` looks for ``<root name>.mat``, then ``<root name>.npy``; ``gt=False`` reads no
-    labels.
+    labels. Per-pixel masks come from ``<mask_dir>/<video>/`` (one image per frame, non-zero =
+    anomalous) when that folder exists; ``mask_dir=None`` reads none.
     """
 
     def __init__(
@@ -29,9 +30,11 @@ class FramesLayout(Layout):
         test_dir: str = "testing/frames",
         gt: str | bool | None = None,
         gt_key: str = "gt",
+        mask_dir: str | None = "testing/masks",
     ) -> None:
         super().__init__(root)
         self.train_dir, self.test_dir, self.gt, self.gt_key = train_dir, test_dir, gt, gt_key
+        self.mask_dir = mask_dir
 
     def gt_file(self) -> Path | None:
         if self.gt is False:
@@ -54,9 +57,19 @@ class FramesLayout(Layout):
         labels = self._test_labels(test, gt) if gt else [None] * len(test)
         rows = [video_row("train", s.path.name, s) for s in train]
         rows += [
-            video_row("test", s.path.name, s, lab, gt) for s, lab in zip(test, labels, strict=True)
+            video_row("test", s.path.name, s, lab, gt, self._masks(s.path.name))
+            for s, lab in zip(test, labels, strict=True)
         ]
         return make_table(rows, self.root)
+
+    def _masks(self, video: str) -> Path | None:
+        """The video's mask folder; a mask folder that lacks one of the test videos is an error."""
+        if self.mask_dir is None or not (self.root / self.mask_dir).is_dir():
+            return None
+        folder = self.root / self.mask_dir / video
+        if not folder.is_dir():
+            raise DataError(f"{folder}: pixel masks of test video {video!r} not found")
+        return folder
 
     def _test_labels(self, test: list, gt: Path) -> list[np.ndarray]:
         lengths = [len(s.ids) for s in test]

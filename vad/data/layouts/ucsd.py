@@ -20,7 +20,8 @@ class UCSDLayout(Layout):
     Labels come from ``UCSDpedN.m`` (``gt="m"``), from the ``TestNNN_gt/*.bmp`` pixel masks
     (``gt="masks"``: a frame is anomalous if any mask pixel is set), or ``gt="auto"``: the ``.m``
     file
-    when present, else the masks. ``_gt`` folders are never read as videos.
+    when present, else the masks. ``_gt`` folders are never read as videos; when present they are
+    the videos' per-pixel masks.
     """
 
     def __init__(self, root: str | Path, subset: str | None = None, gt: str = "auto") -> None:
@@ -36,7 +37,7 @@ class UCSDLayout(Layout):
         labels, label_file = self._labels(sources)
         rows = [video_row("train", _video_id(p), open_source(p)) for p in train]
         rows += [
-            video_row("test", _video_id(s.path), s, lab, where)
+            video_row("test", _video_id(s.path), s, lab, where, _mask_dir(s.path))
             for s, lab, where in zip(sources, labels, label_file, strict=True)
         ]
         return make_table(rows, self.root)
@@ -89,6 +90,12 @@ class UCSDLayout(Layout):
                 f"{self.root}: no ground truth (neither UCSDpedN.m nor TestNNN_gt masks)"
             )
         return labels, where
+
+
+def _mask_dir(video: Path) -> Path | None:
+    """``TestNNN_gt`` beside ``TestNNN``, when present."""
+    folder = video.with_name(video.name + "_gt")
+    return folder if folder.is_dir() else None
 
 
 def _video_id(path: Path) -> str:

@@ -12,6 +12,7 @@ the same parameters (``SyntheticParams``) give the same pixels. The dataset is w
 
     root/training/frames/01/000.jpg ...    normal videos
     root/testing/frames/01/000.jpg ...     test videos
+    root/testing/masks/01/000.png ...      per-pixel ground truth: 255 on the anomalous objects
     root/synthetic.npy                     per-frame test labels, concatenated in video order
     root/manifest.json                     parameters and events; written last, atomically
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from vad.errors import DataError
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: per-pixel masks of the test videos
 LABELS_FILE = "synthetic.npy"
 MANIFEST_FILE = "manifest.json"
 MARKER_FILE = ".vad-synthetic"  # marks a folder the generator may overwrite

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -77,3 +78,16 @@ def render(
             _DRAW[actor.kind](frame, actor, t)
         noise = rng.standard_normal(frame.shape, dtype=np.float32) * _NOISE_SIGMA
         yield np.clip(np.rint(frame + noise), 0, 255).astype(np.uint8)
+
+
+def render_masks(scene: Scene, actors: list[Actor], n_frames: int) -> Iterator[np.ndarray]:
+    """uint8 (H, W) masks of one video, 255 where one of ``actors`` (the anomalous objects) is
+    drawn (occluded parts included, as in UCSD's masks), 0 elsewhere."""
+    solid = [replace(a, tones=(255, 255, 255)) for a in actors]
+    shown = [a.visible(scene.width, scene.height) for a in solid]
+    for t in range(n_frames):
+        mask = np.zeros_like(scene.background)
+        for actor, flags in zip(solid, shown, strict=True):
+            if flags[t]:
+                _DRAW[actor.kind](mask, actor, t)
+        yield np.where(mask > 0, 255, 0).astype(np.uint8)

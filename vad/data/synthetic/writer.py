@@ -21,7 +21,7 @@ from vad.data.synthetic.params import (
     MARKER_FILE,
     SyntheticParams,
 )
-from vad.data.synthetic.render import render
+from vad.data.synthetic.render import render, render_masks
 from vad.data.synthetic.scene import Scene, make_scene
 from vad.errors import DataError
 from vad.io.atomic import write_text
@@ -52,6 +52,12 @@ def generate(root: str | Path, **params: int) -> Path:
         actors = walkers(rng, scene, p.n_frames) + [a for e in events for a in e.actors]
         _write_video(
             root / "testing" / "frames" / f"{i + 1:02d}", render(scene, actors, p.n_frames, rng)
+        )
+        anomalous = [a for e in events for a in e.actors]
+        _write_video(
+            root / "testing" / "masks" / f"{i + 1:02d}",
+            render_masks(scene, anomalous, p.n_frames),
+            suffix=".png",
         )
         labels.append(video_labels(events, scene, p.n_frames))
     labels = np.concatenate(labels).astype(np.uint8)
@@ -89,11 +95,13 @@ def _prepare(root: Path) -> None:
         shutil.rmtree(root / split, ignore_errors=True)
 
 
-def _write_video(folder: Path, frames: Iterator[np.ndarray]) -> None:
+def _write_video(folder: Path, frames: Iterator[np.ndarray], suffix: str = ".jpg") -> None:
+    """Frames as JPEG, or masks as lossless PNG (``suffix=".png"``)."""
     folder.mkdir(parents=True, exist_ok=True)
     for t, frame in enumerate(frames):
-        path = folder / f"{t:03d}.jpg"
-        if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY]):
+        path = folder / f"{t:03d}{suffix}"
+        options = [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY] if suffix == ".jpg" else []
+        if not cv2.imwrite(str(path), frame, options):
             raise DataError(f"{path}: cannot write frame image")
 
 
@@ -107,6 +115,7 @@ def _write_manifest(
         "params": params,
         "layout": "frames",
         "labels": LABELS_FILE,
+        "masks": "testing/masks",
         "scene": {
             "wall": round(scene.wall, 2),
             "walkway": [round(scene.walk_top, 2), round(scene.walk_bottom, 2)],
