@@ -44,6 +44,8 @@ class VideoDataModule(L.LightningDataModule):
         flow: settings of the ``flow`` modality (``vad.data.flow``), built for models that ask
             for it; a changed setting rebuilds the stored flow.
         regions: settings of the ``boxes`` modality (motion regions, ``vad.data.regions``).
+        scenes: scene numbers whose videos are kept (``layout.select_scenes``: ShanghaiTech);
+            None keeps every video; a layout without scenes refuses a selection.
     """
 
     def __init__(
@@ -66,11 +68,14 @@ class VideoDataModule(L.LightningDataModule):
         resize: str = "area",
         sampling: str = "clips",
         regions: Mapping[str, Any] | None = None,
+        scenes: Sequence[int] | int | None = None,
     ) -> None:
         super().__init__()
         if sampling not in SAMPLINGS:
             raise DataError(f"data.sampling={sampling!r} is unknown (choose from {SAMPLINGS})")
         self.layout = layout if isinstance(layout, Layout) else layout(root=root)
+        if scenes is not None:  # a layout given with its scenes selected keeps them
+            self.layout.select_scenes(scenes)
         self.cache = FrameCache(cache_dir, image_size, channels, stages, cache_workers, resize)
         self.sampling = sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size

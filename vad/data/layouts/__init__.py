@@ -5,6 +5,7 @@ from vad.data.layouts.base import Layout
 from vad.data.layouts.folder import FolderLayout
 from vad.data.layouts.frames import FramesLayout
 from vad.data.layouts.pixelplay import PixelplayLayout
+from vad.data.layouts.shanghaitech import ShanghaiTechLayout
 from vad.data.layouts.synthetic import SyntheticLayout
 from vad.data.layouts.ucsd import UCSDLayout
 
@@ -14,6 +15,7 @@ __all__ = [
     "FramesLayout",
     "Layout",
     "PixelplayLayout",
+    "ShanghaiTechLayout",
     "SyntheticLayout",
     "UCSDLayout",
 ]

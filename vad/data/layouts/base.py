@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,7 @@ class Layout(ABC):
     """A dataset on disk; ``videos()`` returns its video table (see ``vad.data.table``).
 
     Constructing a layout touches no file; the folder is read when ``videos()`` is called.
+    Layouts whose videos belong to scenes (ShanghaiTech) override ``select_scenes``.
     """
 
     def __init__(self, root: str | Path) -> None:
@@ -28,6 +30,19 @@ class Layout(ABC):
         if not self.root.is_dir():
             raise DataError(f"{self.root}: dataset root not found")
         return self.scan()
+
+    def select_scenes(self, scenes: Sequence[int] | int | None) -> Layout:
+        """Keep only the videos of ``scenes`` (``data.scenes``); None keeps every video. A layout
+        without scenes refuses a selection."""
+        if scenes is None:
+            return self
+        shown = (
+            list(scenes) if isinstance(scenes, Sequence) and not isinstance(scenes, str) else scenes
+        )
+        raise DataError(
+            f"data.scenes={shown}: scenes only apply to layouts with scenes (shanghaitech), "
+            f"not to {type(self).__name__} at {self.root} (set data.scenes=null)"
+        )
 
     @abstractmethod
     def scan(self) -> pd.DataFrame:
