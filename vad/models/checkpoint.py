@@ -29,13 +29,18 @@ STATS_STATE_KEY = "fitted._extra_state"
 
 
 class CheckpointMetadata(Callback):
-    """Stores the resolved model and data configs in every checkpoint the trainer saves."""
+    """Stores the resolved model, data and scoring configs in every checkpoint the trainer
+    saves (``predict.py`` scores as the run did unless told otherwise)."""
 
-    def __init__(self, model: DictConfig, data: DictConfig) -> None:
+    def __init__(
+        self, model: DictConfig, data: DictConfig, scoring: DictConfig | None = None
+    ) -> None:
         self.meta = {
             "model": OmegaConf.to_container(model, resolve=True),
             "data": OmegaConf.to_container(data, resolve=True),
         }
+        if scoring is not None:
+            self.meta["scoring"] = OmegaConf.to_container(scoring, resolve=True)
 
     def on_save_checkpoint(
         self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]

@@ -44,7 +44,7 @@ def _video_rows(
             "has no clip of consecutive frames long enough for the model"
         )
     scored = rows.index.to_numpy()
-    nearest = _nearest(scored, ids)
+    nearest = nearest_scored(scored, ids)
     table = rows.iloc[nearest].reset_index(drop=True)
     table.insert(0, "frame", ids)
     table.insert(0, "video", video.video)
@@ -57,7 +57,7 @@ def _video_rows(
     return table
 
 
-def _nearest(scored: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def nearest_scored(scored: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Index into sorted ``scored`` of the nearest scored id for every id (ties: the later one)."""
     order = np.argsort(scored)
     sorted_ids = scored[order]

@@ -11,6 +11,10 @@ aggregate      mean | max: combines the scores of clips that cover the same fram
 patch_size     k of the ``patch_max`` columns (None: the model's own)
 train_stats    auto | refit | never: when the validation statistics are fitted
 report         ``ReportOptions``: the visual report of labelled runs
+pixel          localisation: store per-pixel maps of test videos with pixel masks and evaluate
+               them (``vad.scoring.pixel_maps``)
+pixel_sigma    Gaussian smoothing of the maps before the pixel metrics, in pixels of a
+               256-pixel-wide map (scaled to the map's width; 0 = none)
 
 Every key of ``conf/scoring`` is read here, once; an unknown key is an error naming it. The
 smoothing and train-range parsers are shared with the ensemble options.
@@ -56,6 +60,8 @@ KEYS = (
     "patch_size",
     "train_stats",
     "report",
+    "pixel",
+    "pixel_sigma",
 )
 
 
@@ -142,6 +148,8 @@ class ScoringOptions:
     patch_size: int | None = None
     train_stats: str = "auto"
     report: ReportOptions = field(default_factory=ReportOptions)
+    pixel: bool = True
+    pixel_sigma: float = 4.0
 
     def __post_init__(self) -> None:
         check_choice("scoring.normalization", self.normalization, NORMALIZATIONS)
@@ -149,6 +157,8 @@ class ScoringOptions:
         check_choice("scoring.train_stats", self.train_stats, TRAIN_STATS_MODES)
         parse_smoothing({"sigma": self.sigma, "median": self.median}, "scoring.smoothing")
         parse_train_range(self.train_range, "scoring.train_range")
+        if not self.pixel_sigma >= 0:
+            raise ScoringConfigError(f"scoring.pixel_sigma must be >= 0, got {self.pixel_sigma}")
         if self.patch_size is not None and self.patch_size < 1:
             raise ScoringConfigError(f"scoring.patch_size must be >= 1, got {self.patch_size}")
 
@@ -171,6 +181,8 @@ class ScoringOptions:
             patch_size=None if patch_size is None else int(patch_size),
             train_stats=str(cfg.get("train_stats", cls.train_stats)),
             report=ReportOptions.from_config(cfg.get("report")),
+            pixel=_boolean(cfg.get("pixel", True), "scoring.pixel"),
+            pixel_sigma=_number(cfg.get("pixel_sigma", cls.pixel_sigma), "scoring.pixel_sigma"),
         )
 
     @property
@@ -195,3 +207,16 @@ class ScoringOptions:
             "median": self.median,
             "train_range": list(self.train_range),
         }
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ScoringConfigError(f"{key}={value!r} must be true or false")
+    return value
+
+
+def _number(value: Any, key: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ScoringConfigError(f"{key}={value!r} must be a number") from None

@@ -67,6 +67,24 @@ def model_bound(data: DictConfig, trained: dict[str, Any]) -> DictConfig:
     return data
 
 
+def run_scoring(scoring: DictConfig, trained: dict[str, Any] | None, ckpt: Path) -> DictConfig:
+    """The training run's scoring settings (stored in the checkpoint; for older checkpoints, the
+    run folder's ``.hydra/config.yaml``), except those the command line sets (``scoring=<name>``
+    keeps the named config whole, ``scoring.<key>=...`` that key)."""
+    if trained is None:
+        saved = ckpt.parent.parent / ".hydra" / "config.yaml"
+        trained = OmegaConf.to_container(OmegaConf.load(saved).scoring) if saved.is_file() else None
+    given = _command_line_keys()
+    if trained is None or "scoring" in given:
+        return scoring
+    scoring = scoring.copy()
+    with open_dict(scoring):
+        for key, value in trained.items():
+            if not any(g == f"scoring.{key}" or g.startswith(f"scoring.{key}.") for g in given):
+                scoring[key] = value
+    return scoring
+
+
 def _command_line_keys() -> list[str]:
     """The keys of this run's command-line overrides (none outside a Hydra run)."""
     if not HydraConfig.initialized():
@@ -86,7 +104,7 @@ def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> f
             data.eval_batch_size = cfg.batch_size
     console.print(f"model {meta['model']['_target_']} from {ckpt}")
     datamodule = instantiate_datamodule(data, cfg.get("preprocess"))
-    options = ScoringOptions.from_config(cfg.scoring)
+    options = ScoringOptions.from_config(run_scoring(cfg.scoring, meta.get("scoring"), ckpt))
     own_data = datamodule if cfg.get("data") is None else None
     ensure_score_stats(cfg, model, meta, ckpt, options.needs_train_stats, own_data)
     metrics: dict[str, Any] = score_videos(

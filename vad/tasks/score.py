@@ -26,6 +26,7 @@ from vad.scoring.alignment import check_alignment
 from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
 from vad.scoring.pipeline import score_frame
+from vad.scoring.pixel_maps import MAPS_DIR, MapWriter, evaluate_maps
 from vad.scoring.scorer import Scorer
 from vad.scoring.train_stats import check_stats_compatible, score_statistics
 from vad.scoring.writer import ScoreWriter
@@ -48,7 +49,8 @@ def score_videos(
     loggers: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Write ``scores.csv`` for the test videos, then, when they are labelled, ``metrics.json``,
-    ``per_video.csv``, ``report.md`` and its figures (also sent to ``loggers``).
+    ``per_video.csv``, ``report.md`` and its figures (also sent to ``loggers``); test videos with
+    pixel masks also get ``pixel_maps/`` and localisation metrics (``scoring.pixel``).
 
     Train-statistics normalisations use ``model.score_stats`` (see ``fit_score_stats``).
     Returns the metrics (empty without labels).
@@ -63,6 +65,8 @@ def score_videos(
         scores, options, output_dir, getattr(model, "score_stats", None)
     )
     metrics["inference_fps"] = fps
+    if options.pixel:
+        metrics.update(_localisation(output_dir, datamodule.videos("test"), options.pixel_sigma))
     write_json(metrics, output_dir / "metrics.json")
     report = options.report
     if report.enabled:
@@ -88,8 +92,12 @@ def _predict_test_scores(
     """``scores.csv`` of the test videos, checked against the layout, and frames per second."""
     datamodule.configure_clips(model.clip_length, model.modalities)
     writer = ScoreWriter(output_dir, options.aggregate)
+    callbacks = [writer]
+    test_videos = datamodule.videos("test")
+    if options.pixel and any(v.masks for v in test_videos):
+        callbacks.append(MapWriter(output_dir, test_videos))
     trainer = hydra.utils.instantiate(
-        trainer_cfg, callbacks=[writer], logger=False, enable_checkpointing=False
+        trainer_cfg, callbacks=callbacks, logger=False, enable_checkpointing=False
     )
     # decode/preprocess into the cache first (not part of inference speed), check every video
     check_clips(datamodule.videos("test"), model.clip_length)
@@ -106,6 +114,20 @@ def _predict_test_scores(
         f"{seconds:.1f} s ({fps:.1f} frames/s) -> {writer.path}"
     )
     return scores, fps
+
+
+def _localisation(output_dir: Path, videos: Sequence[CachedVideo], sigma: float) -> dict[str, Any]:
+    """Pixel-level metrics of the stored maps of the videos with masks ({} when none has)."""
+    if not any(v.masks for v in videos):
+        return {}
+    if not (output_dir / MAPS_DIR).is_dir():  # prediction ran in several processes
+        log.warning("pixel maps were not collected: no localisation metrics")
+        return {}
+    start = time.perf_counter()
+    metrics = dict(evaluate_maps(output_dir / MAPS_DIR, videos, sigma) or {})
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+    console.print(f"localisation ({time.perf_counter() - start:.1f} s): {shown}")
+    return metrics
 
 
 def check_clips(videos: Sequence[CachedVideo], clip_length: int) -> None:

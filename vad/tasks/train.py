@@ -55,7 +55,7 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     if not loggers:  # nothing to log learning rates to (logger=none)
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     speed = TrainSpeed()
-    callbacks += [CheckpointMetadata(cfg.model, cfg.data), speed]
+    callbacks += [CheckpointMetadata(cfg.model, cfg.data, cfg.get("scoring")), speed]
     trainer: L.Trainer = hydra.utils.instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False
     )

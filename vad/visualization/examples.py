@@ -1,5 +1,6 @@
 """The k most anomalous frames: the frame, the model's prediction/reconstruction of it and the
-squared-error heatmap, side by side.
+squared-error heatmap, side by side; the ground-truth outline (cyan) over the frame and the
+heatmap when the video has pixel masks.
 
 The model is re-run (through the one scorer) on the clips that contain each chosen frame; the
 first output frame whose original id is that frame provides the prediction. This works for every
@@ -13,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import default_collate
 
+from vad.data import modalities
 from vad.data.cache import CachedVideo
 from vad.data.clips import ClipDataset
 from vad.models.errors import error_map
@@ -39,6 +42,7 @@ class Example:
     prediction: np.ndarray  # (H, W, C) in [0, 1]
     error: np.ndarray  # (H, W) squared error in [0, 1] scale
     path: Path | None = None
+    mask: np.ndarray | None = None  # (H, W) bool ground truth, when the video has pixel masks
 
 
 def top_frames(frame: pd.DataFrame, k: int, min_gap: int = 10) -> pd.DataFrame:
@@ -102,9 +106,18 @@ def collect_examples(
                 np.asarray(video.frames[position]),
                 _to_image(pred),
                 error_map(pred[None], target[None])[0, 0].numpy(),
+                mask=_mask(video, position),
             )
         )
     return examples
+
+
+def _mask(video: CachedVideo, position: int) -> np.ndarray | None:
+    """The cached ground-truth mask of a frame, or None when the video has no pixel masks."""
+    if not video.masks:
+        return None
+    modalities.ensure(video, "masks", {"source": video.masks})
+    return np.asarray(video.array("masks")[position]) > 0
 
 
 def _to_image(x: torch.Tensor) -> np.ndarray:
@@ -133,8 +146,19 @@ def _draw_row(figure, axes, example: Example, vmax: float | None = None) -> None
     title = f"squared error (score {example.score:.3g})"
     vmax = vmax if vmax is not None else float(example.error.max()) or 1.0
     heat = _show(axes[2], example.error, title, cmap="inferno", vmin=0, vmax=vmax)
+    if example.mask is not None and example.mask.any():
+        _contour(axes[0], example.mask, example.image.shape[:2])
+        _contour(axes[2], example.mask, example.error.shape)
     colorbar = figure.colorbar(heat, ax=axes[2], fraction=0.046, pad=0.02)
     colorbar.ax.tick_params(labelsize=6)
+
+
+def _contour(ax, mask: np.ndarray, shape: tuple[int, ...]) -> None:
+    """The ground-truth outline over an image of ``shape`` (the mask is resized to it)."""
+    if mask.shape != tuple(shape[:2]):
+        size = (shape[1], shape[0])
+        mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    ax.contour(mask.astype(float), levels=[0.5], colors="cyan", linewidths=0.8)
 
 
 def write_examples(

@@ -21,6 +21,11 @@ SUMMARY_ROWS = [
     ("macro_auc_padded", "macro AUC, padded (AI-VAD / Jigsaw convention, all videos)"),
     ("ap", "AP (frames pooled)"),
     ("eer", "EER (frames pooled)"),
+    ("pixel_auroc", "pixel AUROC (pixels pooled)"),
+    ("ucsd_pixel_rd", "UCSD pixel-level criterion: detection rate at EER (40% of pixels)"),
+    ("ucsd_pixel_auc", "UCSD pixel-level criterion: AUC"),
+    ("rbdc", "RBDC (region-based detection, area for 0-1 false regions per frame)"),
+    ("tbdc", "TBDC (track-based detection, area for 0-1 false regions per frame)"),
     ("frames", "frames"),
     ("anomalous_frames", "anomalous frames"),
     ("videos", "videos"),
@@ -105,7 +110,11 @@ def _markdown(
         lines += [f"| {video} | " + " | ".join(_fmt(c) for c in cells) + f" | {link} |"]
     if examples:
         lines += ["", f"## The {len(examples)} most anomalous frames", ""]
-        lines += ["Frame, prediction/reconstruction and squared-error heatmap.", ""]
+        lines += [
+            "Frame, prediction/reconstruction and squared-error heatmap"
+            " (ground-truth outline in cyan where the video has pixel masks).",
+            "",
+        ]
         lines += [f"![top frames]({_link(figures['top_frames'], root)})", ""]
         lines += ["| rank | video | frame | score | label | figure |", "|---|---|---|---|---|---|"]
         for rank, e in enumerate(examples, start=1):

@@ -14,9 +14,9 @@ from vad.errors import DataError
 
 
 class AvenueLayout(Layout):
-    """Avenue as distributed; test labels from ``<gt_dir>/<N>_label.mat`` (``volLabel``: a 1xT cell
-        of HxW masks, a frame is anomalous if any pixel is set; the masks are also the per-pixel ground
-    truth). ``gt_dir=None`` reads no labels."""
+    """Avenue as distributed; test labels from ``<gt_dir>/<N>_label.mat`` (``volLabel``: a 1xT
+    cell of HxW masks, a frame is anomalous if any pixel is set; the masks are also the per-pixel
+    ground truth). ``gt_dir=None`` reads no labels."""
 
     def __init__(
         self,

@@ -1,0 +1,158 @@
+"""Per-pixel anomaly maps of test videos with pixel masks: collected while scoring, stored, and
+evaluated against the masks (``vad.scoring.pixel_metrics``).
+
+``MapWriter`` is a prediction callback beside the score writer: every batch's ``Prediction``
+gives one map per output frame (``Prediction.error_maps``: squared errors, or a model's own map),
+maps of clips that cover the same frame are averaged, frames no clip scored take the map of the
+nearest scored frame (as their scores do), and each video's maps are written to
+``pixel_maps/<video>.npy`` (T, H, W) in the order of its frames (float16, float32 when a value
+does not fit). ``evaluate_maps`` pairs them with the cached masks (maps resized to the mask size
+when the model's output is smaller), smooths each map with a Gaussian (as anomalib smooths its
+anomaly maps before pixel metrics: sigma 4 for 256-pixel maps, here scaled to the map's width)
+and returns the localisation metrics. The stored maps stay raw.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import lightning as L
+import numpy as np
+from lightning.pytorch.callbacks import BasePredictionWriter
+
+from vad.data import modalities
+from vad.data.cache import CachedVideo
+from vad.errors import ScoreFileError
+from vad.io.atomic import atomic_path
+from vad.models.base import Prediction
+from vad.scoring.assemble import nearest_scored
+from vad.scoring.pixel_metrics import pixel_metrics
+from vad.scoring.scorer import frame_maps
+
+log = logging.getLogger(__name__)
+MAPS_DIR = "pixel_maps"
+_FLOAT16_MAX = 6.0e4
+
+
+class MapWriter(BasePredictionWriter):
+    """Collects the maps of ``videos`` that have pixel masks; writes them when prediction ends."""
+
+    def __init__(self, output_dir: str | Path, videos: Sequence[CachedVideo]) -> None:
+        super().__init__(write_interval="batch")
+        self.folder = Path(output_dir) / MAPS_DIR
+        self.videos = {v.video: v for v in videos if v.masks}
+        self._position = {
+            v.video: {int(f): i for i, f in enumerate(v.source_ids)} for v in self.videos.values()
+        }
+        self._sums: dict[str, np.ndarray] = {}
+        self._counts: dict[str, np.ndarray] = {}
+
+    def write_on_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        prediction: Prediction,
+        batch_indices: Any,
+        batch: Any,
+        batch_idx: int,
+        dataloader_idx: int,
+    ) -> None:
+        for video, frame_id, error in frame_maps(prediction):
+            position = self._position.get(video, {}).get(frame_id)
+            if position is not None:
+                self._add(video, position, error.detach().float().cpu().numpy())
+
+    def _add(self, video: str, position: int, error: np.ndarray) -> None:
+        if video not in self._sums:
+            frames = len(self.videos[video].source_ids)
+            self._sums[video] = np.zeros((frames, *error.shape), dtype=np.float32)
+            self._counts[video] = np.zeros(frames, dtype=np.int32)
+        self._sums[video][position] += error
+        self._counts[video][position] += 1
+
+    def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.world_size > 1:
+            log.warning("pixel maps are not collected across %d processes", trainer.world_size)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for video in self._sums:
+            write_maps(self._maps(video), self.folder / f"{video}.npy")
+        self._sums.clear()
+        self._counts.clear()
+
+    def _maps(self, video: str) -> np.ndarray:
+        """The video's maps: clip average, frames without a clip filled from the nearest."""
+        counts = self._counts[video]
+        scored = np.flatnonzero(counts)
+        maps = self._sums[video][scored] / counts[scored, None, None]
+        ids = np.asarray(self.videos[video].source_ids)
+        return maps[nearest_scored(ids[scored], ids)]
+
+
+def write_maps(maps: np.ndarray, path: Path) -> None:
+    """``maps`` as float16 (float32 when a value exceeds float16's range), atomically."""
+    big = np.abs(maps).max(initial=0.0) > _FLOAT16_MAX
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, maps.astype(np.float32 if big else np.float16))
+
+
+def stored_maps(folder: Path, videos: Sequence[CachedVideo]) -> Iterator[tuple[str, np.ndarray]]:
+    """``(video, maps)`` of every video with masks, from ``folder``; a missing or mis-sized file
+    is an error naming it."""
+    for video in videos:
+        if not video.masks:
+            continue
+        path = folder / f"{video.video}.npy"
+        try:
+            maps = np.load(path, mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise ScoreFileError(f"{path}: cannot read the pixel maps ({exc})") from exc
+        if maps.ndim != 3 or len(maps) != len(video.source_ids):
+            raise ScoreFileError(
+                f"{path}: maps of shape {maps.shape} for video {video.video!r} "
+                f"of {len(video.source_ids)} frames"
+            )
+        yield video.video, maps
+
+
+def video_masks(video: CachedVideo) -> np.ndarray:
+    """bool (T, H, W) masks of the video's own frames, at the cached frame size."""
+    modalities.ensure(video, "masks", {"source": video.masks})
+    masks = video.array("masks")
+    keep = np.isin(np.asarray(video.frame_ids), np.asarray(video.source_ids))
+    return np.asarray(masks[keep]) > 0
+
+
+def evaluate_maps(
+    folder: str | Path, videos: Sequence[CachedVideo], sigma: float = 4.0
+) -> Mapping[str, float] | None:
+    """Localisation metrics of the stored maps of ``videos`` (None when no video has masks);
+    ``sigma``: Gaussian smoothing in pixels of a 256-pixel-wide map (0 = none)."""
+    by_name = {v.video: v for v in videos}
+    triples = []
+    for name, maps in stored_maps(Path(folder), videos):
+        masks = video_masks(by_name[name])
+        maps = resize_maps(np.asarray(maps, np.float32), masks.shape[1:])
+        triples.append((name, smooth_maps(maps, sigma * maps.shape[2] / 256), masks))
+    if not triples:
+        return None
+    return pixel_metrics(triples)
+
+
+def resize_maps(maps: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """(T, h, w) maps at (T, H, W) (bilinear), unchanged when the sizes agree."""
+    height, width = int(size[0]), int(size[1])
+    if maps.shape[1:] == (height, width):
+        return maps
+    return np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_LINEAR) for m in maps])
+
+
+def smooth_maps(maps: np.ndarray, sigma: float) -> np.ndarray:
+    """Every (H, W) map of (T, H, W) blurred by a Gaussian of ``sigma`` pixels (0: unchanged)."""
+    if sigma <= 0:
+        return maps
+    return np.stack([cv2.GaussianBlur(m, (0, 0), sigma) for m in maps])
