@@ -28,6 +28,7 @@ LAYOUTS = {
     "folder": layouts.FolderLayout,
     "ucsd": layouts.UCSDLayout,
     "avenue": layouts.AvenueLayout,
+    "shanghaitech": layouts.ShanghaiTechLayout,
 }
 
 
