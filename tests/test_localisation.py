@@ -16,6 +16,7 @@ from tests.shanghaitech_tree import make_shanghaitech_tree
 from tests.trained_runs import unet_run_fixture  # noqa: F401
 from vad.data.cache import CachedVideo
 from vad.models.base import Prediction
+from vad.models.regions import LOG_FLOOR, region_map
 from vad.scoring.options import ScoringConfigError, ScoringOptions
 from vad.scoring.pixel_maps import MAPS_DIR, MapWriter, evaluate_maps
 from vad.tasks.predict import predict
@@ -141,3 +142,28 @@ def test_predict_scores_as_the_training_run_did(make_cfg, tmp_path: Path) -> Non
             json.loads((tmp_path / column / "metrics.json").read_text())["score"]["column"]
             == column
         )
+
+
+def test_region_map_paints_each_box_with_its_score() -> None:
+    maps = torch.zeros(1, 4, 8)
+    maps[0, :2, :4] = 1.0  # box 0 (left half, top rows) has error 1 in its top half
+    boxes = torch.tensor([[[0.0, 0.0, 0.5, 1.0], [0.25, 0.0, 0.75, 0.5], [float("nan")] * 4]])
+    mean, std = torch.tensor(0.0), torch.tensor(1.0)
+    painted = region_map(maps, boxes, mean, std)[0]
+    z0, z1 = np.log(0.5), np.log(0.5)  # mean error of box 0: 8 / 16; box 1: 4 / 8
+    floor = np.log(LOG_FLOOR)
+    assert painted[3, 0].item() == pytest.approx(z0)
+    assert painted[0, 3].item() == pytest.approx(max(z0, z1))
+    assert painted[3, 7].item() == pytest.approx(floor)  # outside every box
+    assert painted[0, 5].item() == pytest.approx(z1)
+
+
+def test_region_scoring_adds_a_region_map(make_cfg) -> None:
+    regions = ["model.regions=true", "data.regions.min_area=4", "data.regions.resolution=cache"]
+    cfg = make_cfg("train", [*regions, "scoring.report.enabled=false"])
+    train(cfg)
+    out = Path(cfg.paths.output_dir)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (out / MAPS_DIR / "region").is_dir()
+    for key in PIXEL_KEYS:
+        assert 0.0 <= metrics[f"region_{key}"] <= 1.0, key

@@ -157,6 +157,11 @@ class VADModule(L.LightningModule, ABC):
         """Columns from the error maps and validation moments (``vad.models.map_scores``)."""
         return self.map_scoring.columns(out)
 
+    def pixel_maps(self, out: Prediction) -> dict[str, torch.Tensor]:
+        """Per-pixel anomaly maps (B, P, H, W) of the output frames: ``error`` (the squared error,
+        or the model's own map) and, with region scoring, ``region`` (box scores painted)."""
+        return {"error": out.error_maps(), **self.map_scoring.maps(out)}
+
     def update_map_moments(self, out: Prediction) -> None:
         """Add a validation batch's error maps to the fitted moments."""
         self.map_scoring.update(out)

@@ -47,6 +47,17 @@ class MapScores:
             columns[regions.COLUMN] = regions.region_z(maps, boxes, mean, std)
         return columns
 
+    def maps(self, out: Prediction) -> dict[str, torch.Tensor]:
+        """Per-pixel maps (B, P, H, W) beside the error map: ``region`` once it is fitted."""
+        if not (self.regions and self.fitted.is_fitted(regions.MOMENT)):
+            return {}
+        errors = out.error_maps()
+        mean, std = self.fitted.mean(regions.MOMENT), self.fitted.std(regions.MOMENT)
+        painted = regions.region_map(
+            errors.flatten(0, 1), out.extra["boxes"].flatten(0, 1), mean, std
+        )
+        return {regions.COLUMN: painted.view(errors.shape)}
+
     def update(self, out: Prediction) -> None:
         maps = out.error_maps().flatten(0, 1)
         self.fitted.update(location.MOMENT, location.log_patch_errors(maps[:, None], *self.pooling))

@@ -6,7 +6,9 @@ log box errors on the held-out normal validation clips (the fitted moment ``regi
 
     region   max over the frame's boxes of (log e_box - mean) / std
 
-A frame without a box scores as a box without error: the lowest score.
+A frame without a box scores as a box without error: the lowest score. ``region_map`` paints
+each box with its score (the largest where boxes overlap; elsewhere the lowest score): the
+region scores as a per-pixel map, evaluated beside the error map when masks exist.
 """
 
 from __future__ import annotations
@@ -54,3 +56,23 @@ def region_z(
     errors = torch.nan_to_num(box_errors(maps, boxes), nan=0.0).clamp_min(LOG_FLOOR)
     z = (errors.log() - mean) / std.clamp_min(MIN_STD)
     return z.amax(dim=1) if z.shape[1] else torch.full(z.shape[:1], float("-inf"))
+
+
+def region_map(
+    maps: torch.Tensor, boxes: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+) -> torch.Tensor:
+    """(N, H, W): every pixel of a box holds the box's ``region`` score, other pixels the score
+    of a box without error."""
+    n, height, width = maps.shape
+    errors = torch.nan_to_num(box_errors(maps, boxes), nan=0.0).clamp_min(LOG_FLOOR)
+    z = (errors.log() - mean) / std.clamp_min(MIN_STD)  # (N, K)
+    floor = (torch.log(torch.tensor(LOG_FLOOR, device=maps.device)) - mean) / std.clamp_min(MIN_STD)
+    out = torch.full((n, height, width), float(floor), device=maps.device)
+    b = boxes.float()
+    ys = (torch.arange(height, device=maps.device) + 0.5) / height
+    xs = (torch.arange(width, device=maps.device) + 0.5) / width
+    for k in range(boxes.shape[1]):
+        x0, y0, x1, y1 = (b[:, k, i, None, None] for i in range(4))
+        inside = (ys[:, None] >= y0) & (ys[:, None] < y1) & (xs[None] >= x0) & (xs[None] < x1)
+        out = torch.where(inside, torch.maximum(out, z[:, k, None, None]), out)
+    return out

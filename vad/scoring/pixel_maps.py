@@ -22,6 +22,7 @@ from typing import Any
 import cv2
 import lightning as L
 import numpy as np
+import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from vad.data import modalities
@@ -35,6 +36,8 @@ from vad.scoring.scorer import frame_maps
 
 log = logging.getLogger(__name__)
 MAPS_DIR = "pixel_maps"
+#: the model's squared error (or own) map; other maps (``region``) are evaluated with a prefix
+ERROR = "error"
 _FLOAT16_MAX = 6.0e4
 
 
@@ -61,36 +64,60 @@ class MapWriter(BasePredictionWriter):
         batch_idx: int,
         dataloader_idx: int,
     ) -> None:
-        for video, frame_id, error in frame_maps(prediction):
-            position = self._position.get(video, {}).get(frame_id)
-            if position is not None:
-                self._add(video, position, error.detach().float().cpu().numpy())
+        if not any(video in self.videos for video in prediction.video):
+            return
+        for name, maps in pixel_maps(pl_module, prediction).items():
+            for video, frame_id, values in frame_maps(prediction, maps):
+                position = self._position.get(video, {}).get(frame_id)
+                if position is not None:
+                    self._add((name, video), position, values.detach().float().cpu().numpy())
 
-    def _add(self, video: str, position: int, error: np.ndarray) -> None:
-        if video not in self._sums:
-            frames = len(self.videos[video].source_ids)
-            self._sums[video] = np.zeros((frames, *error.shape), dtype=np.float32)
-            self._counts[video] = np.zeros(frames, dtype=np.int32)
-        self._sums[video][position] += error
-        self._counts[video][position] += 1
+    def _add(self, key: tuple[str, str], position: int, values: np.ndarray) -> None:
+        if key not in self._sums:
+            frames = len(self.videos[key[1]].source_ids)
+            self._sums[key] = np.zeros((frames, *values.shape), dtype=np.float32)
+            self._counts[key] = np.zeros(frames, dtype=np.int32)
+        self._sums[key][position] += values
+        self._counts[key][position] += 1
 
     def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.world_size > 1:
             log.warning("pixel maps are not collected across %d processes", trainer.world_size)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        for video in self._sums:
-            write_maps(self._maps(video), self.folder / f"{video}.npy")
+        for name, video in self._sums:
+            folder = map_folder(self.folder, name)
+            folder.mkdir(exist_ok=True)
+            write_maps(self._maps((name, video)), folder / f"{video}.npy")
         self._sums.clear()
         self._counts.clear()
 
-    def _maps(self, video: str) -> np.ndarray:
-        """The video's maps: clip average, frames without a clip filled from the nearest."""
-        counts = self._counts[video]
+    def _maps(self, key: tuple[str, str]) -> np.ndarray:
+        """A video's maps: clip average, frames without a clip filled from the nearest."""
+        counts = self._counts[key]
         scored = np.flatnonzero(counts)
-        maps = self._sums[video][scored] / counts[scored, None, None]
-        ids = np.asarray(self.videos[video].source_ids)
+        maps = self._sums[key][scored] / counts[scored, None, None]
+        ids = np.asarray(self.videos[key[1]].source_ids)
         return maps[nearest_scored(ids[scored], ids)]
+
+
+def pixel_maps(model: L.LightningModule, out: Prediction) -> dict[str, torch.Tensor]:
+    """The model's named maps (B, P, H, W); a model without ``pixel_maps`` gives its error map."""
+    if hasattr(model, "pixel_maps"):
+        return model.pixel_maps(out)
+    return {ERROR: out.error_maps()}
+
+
+def map_folder(folder: Path, name: str) -> Path:
+    """Where maps called ``name`` are stored: the error map in ``folder``, others beside it in
+    ``folder/<name>``."""
+    return folder if name == ERROR else folder / name
+
+
+def map_names(folder: Path) -> list[str]:
+    """The names of the maps stored under ``folder`` (the error map first)."""
+    others = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return [ERROR, *others]
 
 
 def write_maps(maps: np.ndarray, path: Path) -> None:
@@ -128,16 +155,16 @@ def video_masks(video: CachedVideo) -> np.ndarray:
 
 
 def evaluate_maps(
-    folder: str | Path, videos: Sequence[CachedVideo], sigma: float = 4.0
+    folder: str | Path, videos: Sequence[CachedVideo], sigma: float = 4.0, name: str = ERROR
 ) -> Mapping[str, float] | None:
-    """Localisation metrics of the stored maps of ``videos`` (None when no video has masks);
-    ``sigma``: Gaussian smoothing in pixels of a 256-pixel-wide map (0 = none)."""
+    """Localisation metrics of the stored maps called ``name`` of ``videos`` (None when no video
+    has masks); ``sigma``: Gaussian smoothing in pixels of a 256-pixel-wide map (0 = none)."""
     by_name = {v.video: v for v in videos}
     triples = []
-    for name, maps in stored_maps(Path(folder), videos):
-        masks = video_masks(by_name[name])
+    for video, maps in stored_maps(map_folder(Path(folder), name), videos):
+        masks = video_masks(by_name[video])
         maps = resize_maps(np.asarray(maps, np.float32), masks.shape[1:])
-        triples.append((name, smooth_maps(maps, sigma * maps.shape[2] / 256), masks))
+        triples.append((video, smooth_maps(maps, sigma * maps.shape[2] / 256), masks))
     if not triples:
         return None
     return pixel_metrics(triples)

@@ -100,9 +100,12 @@ class Scorer:
         return self.assemble(pd.concat(parts, ignore_index=True), videos)
 
 
-def frame_maps(out: Prediction) -> Iterator[tuple[str, int, torch.Tensor]]:
-    """``(video, original frame id, squared-error map (H, W))`` of every output frame."""
-    maps = out.error_maps()
+def frame_maps(
+    out: Prediction, maps: torch.Tensor | None = None
+) -> Iterator[tuple[str, int, torch.Tensor]]:
+    """``(video, original frame id, map (H, W))`` of every output frame: of ``maps`` (B, P, H, W)
+    when given, else the squared-error (or the model's own) map."""
+    maps = out.error_maps() if maps is None else maps
     ids = out.frame_ids.tolist()
     for b, video in enumerate(out.video):
         for p, frame_id in enumerate(ids[b]):

@@ -26,7 +26,7 @@ from vad.scoring.alignment import check_alignment
 from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
 from vad.scoring.pipeline import score_frame
-from vad.scoring.pixel_maps import MAPS_DIR, MapWriter, evaluate_maps
+from vad.scoring.pixel_maps import ERROR, MAPS_DIR, MapWriter, evaluate_maps, map_names
 from vad.scoring.scorer import Scorer
 from vad.scoring.train_stats import check_stats_compatible, score_statistics
 from vad.scoring.writer import ScoreWriter
@@ -124,7 +124,11 @@ def _localisation(output_dir: Path, videos: Sequence[CachedVideo], sigma: float)
         log.warning("pixel maps were not collected: no localisation metrics")
         return {}
     start = time.perf_counter()
-    metrics = dict(evaluate_maps(output_dir / MAPS_DIR, videos, sigma) or {})
+    metrics: dict[str, Any] = {}
+    for name in map_names(output_dir / MAPS_DIR):
+        found = evaluate_maps(output_dir / MAPS_DIR, videos, sigma, name) or {}
+        prefix = "" if name == ERROR else f"{name}_"
+        metrics.update({f"{prefix}{key}": value for key, value in found.items()})
     shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     console.print(f"localisation ({time.perf_counter() - start:.1f} s): {shown}")
     return metrics
