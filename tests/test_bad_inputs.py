@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from omegaconf import open_dict
 
 from tests.helpers import ROOT, write_frames
 from tests.test_layouts import folder_labels, make_folder_dataset
+from tests.trained_runs import unet_run_fixture  # noqa: F401
 from vad.cli import extras
 from vad.data.clips import memory_video
 from vad.data.datamodule import VideoDataModule
@@ -25,7 +27,8 @@ from vad.data.layouts import FolderLayout
 from vad.data.sources import open_source
 from vad.errors import DataError, TrainingError, VADError
 from vad.inference.sources import list_sources
-from vad.tasks.score import check_clips
+from vad.tasks.checks import check_clips
+from vad.tasks.predict import predict
 from vad.tasks.train import train
 from vad.utils.signals import terminate_like_interrupt
 from vad.visualization.overlay import AnnotatedVideoWriter
@@ -224,6 +227,18 @@ def test_a_misspelt_score_column_stops_training_after_its_first_epoch(make_cfg) 
         train(cfg)
     assert "'psnr'" in str(info.value)
     assert not (Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt").exists()
+
+
+def test_a_misspelt_score_column_stops_predict_before_any_video_is_scored(
+    unet_run: Path, make_cfg, tmp_path: Path
+) -> None:
+    cfg = make_cfg("predict", [f"ckpt_path={unet_run}", "scoring.column=pnsr"])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(tmp_path / "predict")
+    with pytest.raises(DataError, match=r"scoring\.column='pnsr' is not a score column") as info:
+        predict(cfg)
+    assert "'psnr'" in str(info.value)
+    assert not list((tmp_path / "predict").glob("*scores*"))
 
 
 def test_a_choice_whose_extra_is_missing_is_one_line_naming_the_install(monkeypatch) -> None:

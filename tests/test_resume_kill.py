@@ -1,4 +1,5 @@
-"""A training process killed with SIGKILL resumes from ``last.ckpt`` to the same final epoch."""
+"""A training process killed with SIGKILL, or stopped with SIGTERM (as SLURM and containers stop
+jobs), resumes from ``last.ckpt`` to the same final epoch."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import pytest
 import torch
 from lightning.pytorch.callbacks import Callback
 from omegaconf import open_dict
@@ -45,8 +47,9 @@ def _overrides(epochs: int) -> list[str]:
     ]
 
 
-def test_sigkilled_training_resumes_to_the_same_final_epoch(
-    make_cfg, tmp_path: Path, shared_dir: Path
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_stopped_training_resumes_to_the_same_final_epoch(
+    stop: signal.Signals, make_cfg, tmp_path: Path, shared_dir: Path
 ) -> None:
     killed, marker = tmp_path / "killed", tmp_path / "paused"
     command = [
@@ -71,8 +74,17 @@ def test_sigkilled_training_resumes_to_the_same_final_epoch(
             assert process.poll() is None, process.stderr.read().decode()[-3000:]
             assert time.monotonic() < deadline, "training never reached the kill step"
             time.sleep(0.1)
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(timeout=60) == -signal.SIGKILL
+        os.kill(process.pid, stop)
+        code = process.wait(timeout=120)
+        stderr = process.stderr.read().decode()
+        if stop == signal.SIGKILL:
+            assert code == -signal.SIGKILL
+        else:  # unwound like Ctrl-C: a non-zero exit, no traceback, no temporary file
+            assert code not in (0, -signal.SIGTERM), stderr[-3000:]
+            assert "Traceback" not in stderr, stderr[-3000:]
+            assert not [
+                p for p in killed.rglob("*") if ".tmp" in p.name or p.name.endswith(".part.csv")
+            ]
     finally:
         if process.poll() is None:
             process.kill()

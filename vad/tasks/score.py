@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from vad.data.cache import CachedVideo
-from vad.data.clips import clip_starts
 from vad.data.datamodule import VideoDataModule
 from vad.errors import CheckpointError, DataError
 from vad.io.atomic import write_csv, write_json
@@ -30,6 +28,7 @@ from vad.scoring.pixel_maps import ERROR, MAPS_DIR, MapWriter, evaluate_maps, ma
 from vad.scoring.scorer import Scorer
 from vad.scoring.train_stats import check_stats_compatible, score_statistics
 from vad.scoring.writer import ScoreWriter
+from vad.tasks.checks import check_clips, check_score_column
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.report import console, print_metrics
 from vad.visualization.examples import collect_examples, top_frames
@@ -100,7 +99,8 @@ def _predict_test_scores(
         trainer_cfg, callbacks=callbacks, logger=False, enable_checkpointing=False
     )
     # decode/preprocess into the cache first (not part of inference speed), check every video
-    check_clips(datamodule.videos("test"), model.clip_length)
+    check_clips(test_videos, model.clip_length)
+    check_score_column(Scorer(model, options.aggregate), test_videos, options.column)
     start = time.perf_counter()
     trainer.predict(model, datamodule=datamodule, return_predictions=False)
     seconds = time.perf_counter() - start
@@ -132,18 +132,6 @@ def _localisation(output_dir: Path, videos: Sequence[CachedVideo], sigma: float)
     shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
     console.print(f"localisation ({time.perf_counter() - start:.1f} s): {shown}")
     return metrics
-
-
-def check_clips(videos: Sequence[CachedVideo], clip_length: int) -> None:
-    """A DataError naming every video without a run of ``clip_length`` consecutive frames (the
-    model could score none of its frames), before any video is scored."""
-    short = [v for v in videos if not len(clip_starts(np.asarray(v.frame_ids), clip_length))]
-    if short:
-        names = ", ".join(f"{v.video!r} ({v.source}, {len(v)} frames)" for v in short)
-        raise DataError(
-            f"{len(short)} test video(s) have no {clip_length} consecutive frames, the model's "
-            f"clip: {names}; remove them or use a model with a shorter clip"
-        )
 
 
 def evaluate_scores(
