@@ -26,6 +26,7 @@ from vad.models.errors import error_map, frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
 from vad.models.map_scores import MapScores
+from vad.models.objects import BOX, EMPTY, object_batch, object_settings, paint
 from vad.models.pseudo_anomaly import pseudo_anomaly_settings, with_pseudo_anomalies
 from vad.utils.sizes import image_hw
 
@@ -87,6 +88,9 @@ class VADModule(L.LightningModule, ABC):
             start, same run); the model sees the skipped frames as input but must still output
             the *normal* clip's frames (``targets``), so it learns not to reproduce fast,
             unusual motion. Probability 0 = off.
+        regions: score the error inside the motion boxes (``vad.models.regions``).
+        objects: ``{"enabled", "size", "position"}``: train and score on object crops instead
+            of whole frames (``vad.models.objects``).
     """
 
     #: the per-frame arrays a model needs in its clips, e.g. ("frames", "flow")
@@ -102,6 +106,7 @@ class VADModule(L.LightningModule, ABC):
         patch_size: int = 16,
         pseudo_anomaly: dict | None = None,
         regions: bool = False,
+        objects: dict | None = None,
     ) -> None:
         super().__init__()
         self.pseudo_anomaly = pseudo_anomaly_settings(pseudo_anomaly)
@@ -122,7 +127,9 @@ class VADModule(L.LightningModule, ABC):
         # what validation measures (vad.models.fitted); models declare more moments
         self.fitted = FittedStatistics()
         self.map_scoring = MapScores(self.fitted, self.image_size, self.patch_size, regions)
-        if self.map_scoring.regions:
+        #: object-centric clips (``vad.models.objects``), or None for whole frames
+        self.objects = object_settings(objects)
+        if self.map_scoring.regions or self.objects:
             self.modalities = (*type(self).modalities, "boxes")
 
     @property
@@ -173,7 +180,18 @@ class VADModule(L.LightningModule, ABC):
         out.frame_ids = batch["frame_ids"][:, list(out.positions)]
         if "boxes" in batch:
             out.extra["boxes"] = batch["boxes"][:, list(out.positions)]
+        if self.objects:
+            self._objects_as_frames(batch, out)
         return out
+
+    def _objects_as_frames(self, batch: dict[str, Any], out: Prediction) -> None:
+        """Empty crops predicted perfectly (the lowest score); error maps painted back into the
+        frame (``vad.models.objects``)."""
+        empty = batch[EMPTY]
+        if bool(empty.any()):
+            shape = (-1, *([1] * (out.pred.ndim - 1)))
+            out.pred = torch.where(empty.view(shape), out.target.to(out.pred.dtype), out.pred)
+        out.maps = paint(out.error_maps(), batch[BOX], *self.image_size)
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Derive columns from the assembled one-row-per-frame table (e.g. a mix of branch errors
@@ -188,6 +206,9 @@ class VADModule(L.LightningModule, ABC):
             if torch.is_tensor(value) and value.ndim == 5:
                 value = value.permute(0, 1, 4, 2, 3).float()
                 batch[key] = value / 127.5 - 1 if key in IMAGE_KEYS else value
+        if self.objects:
+            size, position = self.objects["size"], self.objects["position"]
+            batch = object_batch(batch, size, position, training=self.training)
         return batch
 
     @staticmethod
@@ -198,6 +219,8 @@ class VADModule(L.LightningModule, ABC):
 
     # ---- training ----------------------------------------------------------------------------
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor | None:
+        if self.objects and len(batch["frames"]) == 0:
+            return None  # no clip of this batch has a moving object: nothing to learn
         batch = with_pseudo_anomalies(batch)
         out = self(batch)
         losses = self.losses(batch, out)

@@ -3,7 +3,8 @@ evaluated against the masks (``vad.scoring.pixel_metrics``).
 
 ``MapWriter`` is a prediction callback beside the score writer: every batch's ``Prediction``
 gives one map per output frame (``Prediction.error_maps``: squared errors, or a model's own map),
-maps of clips that cover the same frame are averaged, frames no clip scored take the map of the
+maps of clips (or object crops) that cover the same frame are combined as the scores are
+(``scoring.aggregate``: mean or max), frames no clip scored take the map of the
 nearest scored frame (as their scores do), and each video's maps are written to
 ``pixel_maps/<video>.npy`` (T, H, W) in the order of its frames (float16, float32 when a value
 does not fit). ``evaluate_maps`` pairs them with the cached masks (maps resized to the mask size
@@ -44,8 +45,11 @@ _FLOAT16_MAX = 6.0e4
 class MapWriter(BasePredictionWriter):
     """Collects the maps of ``videos`` that have pixel masks; writes them when prediction ends."""
 
-    def __init__(self, output_dir: str | Path, videos: Sequence[CachedVideo]) -> None:
+    def __init__(
+        self, output_dir: str | Path, videos: Sequence[CachedVideo], aggregate: str = "mean"
+    ) -> None:
         super().__init__(write_interval="batch")
+        self.aggregate = aggregate  # mean | max over the maps of a frame (clips, objects)
         self.folder = Path(output_dir) / MAPS_DIR
         self.videos = {v.video: v for v in videos if v.masks}
         self._position = {
@@ -77,7 +81,10 @@ class MapWriter(BasePredictionWriter):
             frames = len(self.videos[key[1]].source_ids)
             self._sums[key] = np.zeros((frames, *values.shape), dtype=np.float32)
             self._counts[key] = np.zeros(frames, dtype=np.int32)
-        self._sums[key][position] += values
+        if self.aggregate == "max" and self._counts[key][position]:
+            np.maximum(self._sums[key][position], values, out=self._sums[key][position])
+        else:
+            self._sums[key][position] += values
         self._counts[key][position] += 1
 
     def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -96,7 +103,9 @@ class MapWriter(BasePredictionWriter):
         """A video's maps: clip average, frames without a clip filled from the nearest."""
         counts = self._counts[key]
         scored = np.flatnonzero(counts)
-        maps = self._sums[key][scored] / counts[scored, None, None]
+        maps = self._sums[key][scored]
+        if self.aggregate == "mean":
+            maps = maps / counts[scored, None, None]
         ids = np.asarray(self.videos[key[1]].source_ids)
         return maps[nearest_scored(ids[scored], ids)]
 

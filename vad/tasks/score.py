@@ -94,7 +94,7 @@ def _predict_test_scores(
     callbacks = [writer]
     test_videos = datamodule.videos("test")
     if options.pixel and any(v.masks for v in test_videos):
-        callbacks.append(MapWriter(output_dir, test_videos))
+        callbacks.append(MapWriter(output_dir, test_videos, options.aggregate))
     trainer = hydra.utils.instantiate(
         trainer_cfg, callbacks=callbacks, logger=False, enable_checkpointing=False
     )
