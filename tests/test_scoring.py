@@ -52,6 +52,15 @@ def _video(name: str, ids: list[int], labels: list[int] | None = None) -> Cached
     )
 
 
+def test_max_aggregate_keeps_the_most_anomalous_value_of_every_column() -> None:
+    """Two objects (or clips) score frame 0: max is the higher error and the *lower* PSNR."""
+    raw = pd.DataFrame(
+        {"video": "01", "frame": [0, 0, 1], "psnr": [30.0, 20.0, 25.0], "mse": [0.1, 0.3, 0.2]}
+    )
+    out = assemble_scores(raw, [_video("01", [0, 1])], aggregate="max")
+    assert out["psnr"].tolist() == [20.0, 25.0] and out["mse"].tolist() == [0.3, 0.2]
+
+
 def test_assemble_fills_warmup_frames_and_aggregates() -> None:
     # video "01" has frames 10..15 and 20..23 (a gap); clips of 3 frames score their last frame
     video = _video("01", [10, 11, 12, 13, 14, 15, 20, 21, 22, 23], [0] * 6 + [1] * 4)

@@ -10,6 +10,7 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.errors import ScoreFileError
 from vad.io.scores import KEY, sort_scores
+from vad.scoring.frame_scores import LOWER_IS_ANOMALOUS
 
 
 def assemble_scores(
@@ -17,18 +18,25 @@ def assemble_scores(
 ) -> pd.DataFrame:
     """One row per frame of each video, keyed by the frame's original id.
 
-    A frame scored by several clips gets the ``aggregate`` ("mean" or "max", NaN-aware) of its
-    scores. Frames that no clip scored (the first frames of a run, before its first full clip) take
-    the score of the nearest scored frame of the same video and are flagged ``filled = 1``.
+    A frame scored by several clips (or objects) gets the ``aggregate`` of its scores, NaN-aware:
+    "mean", or "max", the most anomalous value (the minimum of a column whose lower values are
+    anomalous, PSNR). Frames that no clip scored (the first frames of a run, before its first
+    full clip) take the score of the nearest scored frame of the same video and are flagged
+    ``filled = 1``.
     Frames a preprocessing stage added (interpolated) are dropped. Labels and per-frame notes of
     the cached videos are joined.
     """
     if aggregate not in ("mean", "max"):
         raise ValueError(f"aggregate must be 'mean' or 'max', got {aggregate!r}")
     columns = [c for c in raw.columns if c not in KEY]
-    merged = raw.groupby(KEY, sort=False)[columns].agg(aggregate) if len(raw) else None
+    how = {c: _most_anomalous(c) if aggregate == "max" else aggregate for c in columns}
+    merged = raw.groupby(KEY, sort=False)[columns].agg(how) if len(raw) else None
     parts = [_video_rows(merged, video, columns) for video in videos]
     return sort_scores(pd.concat(parts, ignore_index=True))
+
+
+def _most_anomalous(column: str) -> str:
+    return "min" if column in LOWER_IS_ANOMALOUS else "max"
 
 
 def _video_rows(

@@ -55,8 +55,8 @@ class MapWriter(BasePredictionWriter):
         self._position = {
             v.video: {int(f): i for i, f in enumerate(v.source_ids)} for v in self.videos.values()
         }
-        self._sums: dict[str, np.ndarray] = {}
-        self._counts: dict[str, np.ndarray] = {}
+        self._sums: dict[tuple[str, str], np.ndarray] = {}  # (map name, video) -> maps
+        self._counts: dict[tuple[str, str], np.ndarray] = {}
 
     def write_on_batch_end(
         self,
