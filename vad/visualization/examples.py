@@ -23,7 +23,6 @@ from torch.utils.data import default_collate
 from vad.data import modalities
 from vad.data.cache import CachedVideo
 from vad.data.clips import ClipDataset
-from vad.models.errors import error_map
 from vad.scoring.scorer import Scorer
 from vad.visualization.figures import new_figure, safe_name, save_png
 
@@ -40,7 +39,7 @@ class Example:
     label: int | None
     image: np.ndarray  # the cached frame, (H, W, C) uint8
     prediction: np.ndarray  # (H, W, C) in [0, 1]
-    error: np.ndarray  # (H, W) squared error in [0, 1] scale
+    error: np.ndarray  # (H, W) the model's map: squared error in [0, 1] scale, or its own
     path: Path | None = None
     mask: np.ndarray | None = None  # (H, W) bool ground truth, when the video has pixel masks
 
@@ -63,8 +62,10 @@ def top_frames(frame: pd.DataFrame, k: int, min_gap: int = 10) -> pd.DataFrame:
 
 
 def predict_frame(scorer: Scorer, video: CachedVideo, frame_id: int) -> tuple | None:
-    """(prediction, target) images (C, H, W) in [-1, 1] for ``frame_id``, or None when no clip of
-    ``video`` scores that frame."""
+    """(prediction, target) images (C, h, w) in [-1, 1] and the anomaly map (H, W) of
+    ``frame_id`` (the squared error, or the model's own map: an object model's crop errors in
+    the frame), or None when no clip of ``video`` scores that frame. An object model shows the
+    crop of the frame's most anomalous object (largest error)."""
     model = scorer.model
     length = int(model.clip_length)
     dataset = ClipDataset([video], length, 1, model.modalities)
@@ -77,9 +78,13 @@ def predict_frame(scorer: Scorer, video: CachedVideo, frame_id: int) -> tuple | 
     hits = torch.nonzero(frame_id == out.frame_ids.T)  # (position, clip): earliest position first
     if not len(hits):
         return None
-    p, b = (int(v) for v in hits[0])
+    maps = out.error_maps()
+    p = int(hits[0, 0])
+    rows = hits[hits[:, 0] == p, 1]  # every clip (or object crop) with the frame at position p
+    b = int(rows[maps[rows, p].flatten(1).amax(dim=1).argmax()])
     pred, target = out.per_position()
-    return pred[b, p].float().cpu(), target[b, p].float().cpu()
+    emap = maps[rows, p].amax(dim=0)  # objects: each crop's errors painted in its box
+    return pred[b, p].float().cpu(), target[b, p].float().cpu(), emap.float().cpu()
 
 
 def collect_examples(
@@ -94,7 +99,7 @@ def collect_examples(
         if found is None:
             log.warning("no clip scores video %s frame %d; not shown", row.video, frame_id)
             continue
-        pred, target = found
+        pred, _, emap = found
         position = int(np.searchsorted(video.frame_ids, frame_id))
         label = int(row.label) if "label" in picks.columns else None
         examples.append(
@@ -105,7 +110,7 @@ def collect_examples(
                 label,
                 np.asarray(video.frames[position]),
                 _to_image(pred),
-                error_map(pred[None], target[None])[0, 0].numpy(),
+                emap.numpy(),
                 mask=_mask(video, position),
             )
         )
@@ -143,7 +148,7 @@ def _draw_row(figure, axes, example: Example, vmax: float | None = None) -> None
     gray = {"vmin": 0, "vmax": 255} if example.image.dtype == np.uint8 else {}
     _show(axes[0], example.image, f"video {example.video} frame {example.frame}{truth}", **gray)
     _show(axes[1], example.prediction, "predicted / reconstructed", vmin=0, vmax=1)
-    title = f"squared error (score {example.score:.3g})"
+    title = f"error map (score {example.score:.3g})"
     vmax = vmax if vmax is not None else float(example.error.max()) or 1.0
     heat = _show(axes[2], example.error, title, cmap="inferno", vmin=0, vmax=vmax)
     if example.mask is not None and example.mask.any():
