@@ -8,7 +8,8 @@ import torch
 from omegaconf import OmegaConf
 
 from tests.helpers import fit_fixed_batch, moving_square
-from vad.models.losses import gradient_loss, intensity_loss
+from vad.errors import VADError
+from vad.models.losses import gradient_loss, intensity_loss, motion_weights
 from vad.models.schedules import WarmupCosine
 from vad.models.unet import UNet, UNetModule
 
@@ -112,3 +113,25 @@ def test_normal_init_draws_conv_weights_around_zero_and_norm_scales_around_one()
     assert norm.weight.mean().item() == pytest.approx(1.0, abs=0.02) and norm.bias.abs().max() == 0
     default = UNet(in_channels=4, out_channels=1, base_width=16, depth=2)
     assert default.stem[0].weight.std().item() > 0.05  # Kaiming-uniform, fan-in 36
+
+
+def test_motion_weights_average_one_and_favour_what_moves() -> None:
+    previous = torch.zeros(1, 1, 8, 8)
+    target = torch.zeros(1, 1, 8, 8)
+    target[..., 2:4, 2:4] = 1.0  # 4 moving pixels of 64
+    plain = motion_weights(previous, target, 0.0)
+    assert torch.equal(plain, torch.ones(1, 1, 8, 8))
+    weights = motion_weights(previous, target, 0.5)
+    assert weights.mean().item() == pytest.approx(1.0)
+    assert weights[0, 0, 2, 2].item() == pytest.approx(0.5 + 0.5 * 16)  # motion / mean = 16
+    assert weights[0, 0, 0, 0].item() == pytest.approx(0.5)
+
+
+def test_motion_weighted_training_runs_and_checks_its_weight() -> None:
+    torch.manual_seed(0)
+    module = _module(loss={"motion": 0.5})
+    batch = module.on_after_batch_transfer(_batch(b=4), 0)
+    history = fit_fixed_batch(module, batch, 20)
+    assert history[-1]["loss"] < history[0]["loss"]
+    with pytest.raises(VADError, match=r"model\.loss\.motion=2"):
+        _module(loss={"motion": 2})

@@ -10,6 +10,23 @@ def intensity_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.mean((pred - target) ** 2)
 
 
+def motion_weights(previous: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Per-pixel loss weights that favour what moves, as AED-MAE weighs its reconstruction loss by
+    motion gradients (Ristea et al., CVPR 2024): ``(1 - alpha) + alpha * m / mean(m)`` with
+    ``m = |target - previous|`` averaged over channels, so that every frame's weights average 1
+    and ``alpha = 0`` is the plain loss. (N, C, H, W) frames -> (N, 1, H, W)."""
+    motion = (target.float() - previous.float()).abs().mean(dim=1, keepdim=True)
+    scale = motion.flatten(1).mean(dim=1).clamp_min(1e-6).view(-1, 1, 1, 1)
+    return (1 - alpha) + alpha * motion / scale
+
+
+def weighted_intensity_loss(
+    pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """L2 distance weighted per pixel (``weights`` broadcast over channels)."""
+    return torch.mean(weights * (pred - target) ** 2)
+
+
 def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Absolute differences between horizontally and vertically neighbouring pixels."""
     return (x[..., :, 1:] - x[..., :, :-1]).abs(), (x[..., 1:, :] - x[..., :-1, :]).abs()

@@ -9,7 +9,12 @@ import torch
 
 from vad.errors import VADError
 from vad.models.base import Prediction, VADModule
-from vad.models.losses import gradient_loss, intensity_loss
+from vad.models.losses import (
+    gradient_loss,
+    intensity_loss,
+    motion_weights,
+    weighted_intensity_loss,
+)
 from vad.models.unet.torch_model import UNet
 
 
@@ -17,8 +22,9 @@ class UNetModule(VADModule):
     """Predicts frame t from frames t-history..t-1 stacked on channels (FFP).
 
     Loss = ``intensity`` x L2 + ``gradient`` x gradient difference (exponent ``gradient_alpha``)
-    [+ the adversarial term of the base module]. FFP's optical-flow loss needs a pretrained FlowNet
-    and is not used.
+    [+ the adversarial term of the base module]. ``motion`` > 0 weighs the L2 term per pixel by
+    the motion between the last input frame and the target (``losses.motion_weights``). FFP's
+    optical-flow loss needs a pretrained FlowNet and is not used.
     """
 
     def __init__(
@@ -41,8 +47,11 @@ class UNetModule(VADModule):
             "intensity": 1.0,
             "gradient": 1.0,
             "gradient_alpha": 1.0,
+            "motion": 0.0,
             **(loss or {}),
         }
+        if not 0.0 <= float(self.loss_weights["motion"]) <= 1.0:
+            raise VADError(f"model.loss.motion={self.loss_weights['motion']!r}: a weight in [0, 1]")
         self.net = UNet(self.history * channels, channels, base_width, depth, init_std)
 
     @property
@@ -52,13 +61,21 @@ class UNetModule(VADModule):
     def forward(self, batch: dict[str, Any]) -> Prediction:
         frames = batch["frames"]  # (B, L, C, H, W)
         inputs = frames[:, : self.history].flatten(1, 2)
-        target = self.targets(batch)[:, self.history]
-        return Prediction(self.net(inputs), target, positions=(self.history,))
+        targets = self.targets(batch)
+        target, previous = targets[:, self.history], targets[:, self.history - 1]
+        return Prediction(
+            self.net(inputs), target, positions=(self.history,), extra={"previous": previous}
+        )
 
     def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
         w = self.loss_weights
+        if w["motion"] > 0:
+            weights = motion_weights(out.extra["previous"], out.target, float(w["motion"]))
+            intensity = weighted_intensity_loss(out.pred, out.target, weights)
+        else:
+            intensity = intensity_loss(out.pred, out.target)
         parts = {
-            "intensity": intensity_loss(out.pred, out.target),
+            "intensity": intensity,
             "gradient": gradient_loss(out.pred, out.target, w["gradient_alpha"]),
         }
         parts["loss"] = w["intensity"] * parts["intensity"] + w["gradient"] * parts["gradient"]
