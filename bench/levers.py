@@ -4,8 +4,9 @@
 
 Variants (each one training run of ``experiment=ped2_<model>`` with region boxes on, so that every
 run also scores the ``region`` and ``location_z`` columns): ``baseline``, ``pseudo-anomalies``
-(skip frames 2-5 with probability 0.2, LNTRA's setting), ``EMA`` (decay 0.999), ``motion-weighted
-loss`` (the U-Net's L2 weighted half by the motion into the target, after AED-MAE). Each run gives one
+(skip frames 2-5 with probability 0.2, LNTRA's setting), ``EMA`` (decay 0.999),
+``motion-weighted loss`` (the U-Net's L2 weighted half by the motion into the target, after
+AED-MAE). Each run gives one
 row per score column: ``psnr`` (the baseline score), ``region`` (+ region scoring) and
 ``location_z`` (+ per-location normalisation). Besides the test metrics, every row has the
 column's label-free validation score (sped-up segments in the held-out normal videos, best
