@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from tests.helpers import fit_fixed_batch, moving_square
+from tests.helpers import fit_fixed_batch, moving_square, write_frames
+from vad.data.cache import FrameCache
 from vad.data.clips import ClipDataset, memory_video
 from vad.errors import TrainingError
 from vad.models.base import Prediction
@@ -159,3 +162,22 @@ def test_label_free_score_skips_videos_too_short_for_a_segment() -> None:
     module = _module().eval()
     short = _walking_videos(frames=12)
     assert math.isnan(label_free_auc(Scorer(module), short, "psnr", factors=(2,)))
+
+
+def test_native_boxes_of_a_sped_up_copy_come_from_the_source_frames(tmp_path) -> None:
+    """Thresholds in native pixels (a 10 x 10 minimum) find the square in the 48 x 128 source,
+    not in the 12 x 32 cached frames, where it is 2 x 2 pixels."""
+    write_frames(tmp_path / "v", range(60), size=(48, 128))
+    for t in range(60):  # a square moving 2 pixels per frame
+        cv2.imwrite(str(tmp_path / "v" / f"{t:03d}.jpg"), moving_square(t, (48, 128), speed=2))
+    table = pd.DataFrame(
+        [{"split": "train", "video": "v", "source": str(tmp_path / "v"), "labels": None}]
+    )
+    table["frame_ids"] = [np.arange(60)]
+    video = FrameCache(tmp_path / "cache", (12, 32), 1).load(table.iloc[0])
+    native = {"boxes": {"resolution": "native", "min_area": 50}}
+    cache = {"boxes": {"resolution": "cache", "min_area": 50}}
+    for settings, expect in ((native, True), (cache, False)):
+        copy = sped_up_videos([video], 1, 3, 1, ("frames", "boxes"), settings)[0]
+        found = np.isfinite(copy.array("boxes")).all(axis=-1).any(axis=-1)
+        assert found[copy.labels.astype(bool)].all() == expect

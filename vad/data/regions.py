@@ -112,18 +112,25 @@ def build_boxes(video: CachedVideo, settings: Mapping[str, Any]) -> np.ndarray:
     if settings["resolution"] == "cache":
         frames: list[np.ndarray | None] = list(np.asarray(video.frames))
     else:
-        wanted = {int(i): n for n, i in enumerate(ids)}
-        frames = [None] * len(ids)
-        try:
-            for frame_id, image in open_source(video.source).iter_frames(1):
-                if int(frame_id) in wanted:
-                    frames[wanted[int(frame_id)]] = image
-        except DataError as exc:
-            raise DataError(f"video {video.video}: motion boxes: {exc}") from exc
+        frames = native_frames(video)
     boxes = np.full((len(ids), int(settings["max_boxes"]), 4), np.nan, dtype=np.float32)
     for start, stop in contiguous_runs(ids):  # never across a gap
         boxes[start:stop] = video_boxes(frames[start:stop], settings)
     return boxes
+
+
+def native_frames(video: CachedVideo) -> list[np.ndarray | None]:
+    """The source's grey frames at their native size, one per cached frame (None for a frame the
+    source lacks, e.g. one a stage interpolated)."""
+    wanted = {int(i): n for n, i in enumerate(np.asarray(video.frame_ids))}
+    frames: list[np.ndarray | None] = [None] * len(wanted)
+    try:
+        for frame_id, image in open_source(video.source).iter_frames(1):
+            if int(frame_id) in wanted:
+                frames[wanted[int(frame_id)]] = image
+    except DataError as exc:
+        raise DataError(f"video {video.video}: motion boxes: {exc}") from exc
+    return frames
 
 
 def _grey(image: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ its motion can tell."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.data.clips import memory_video
 from vad.data.flow import compute_flow
-from vad.data.regions import region_settings, video_boxes
+from vad.data.regions import native_frames, region_settings, video_boxes
 from vad.errors import DataError
 from vad.scoring.metrics import evaluate
 from vad.scoring.pipeline import anomaly_scores
@@ -96,7 +97,7 @@ def sped_up_videos(
                 if name == "flow":
                     arrays[name] = compute_flow(frames, np.arange(len(frames)), settings.get(name))
                 elif name == "boxes":
-                    arrays[name] = video_boxes(list(frames), region_settings(settings.get(name)))
+                    arrays[name] = _copy_boxes(video, frames, positions, settings.get(name))
                 else:
                     arrays[name] = np.asarray(video.array(name))[positions]
             made.append(memory_video(f"{video.video}@{start}x{factor}", arrays, labels=labels))
@@ -133,6 +134,22 @@ def label_free_auc(
         )
         aucs.append(evaluate(frame)[0]["micro_auc"])
     return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _copy_boxes(
+    video: CachedVideo,
+    frames: np.ndarray,
+    positions: np.ndarray,
+    settings: Mapping[str, Any] | None,
+) -> np.ndarray:
+    """Motion boxes of a sped-up copy: on the copy's cached frames, or, with
+    ``resolution: native`` (thresholds in native pixels), on the source's frames at the copy's
+    positions (a video without a readable source falls back to its cached frames)."""
+    checked = region_settings(settings)
+    if checked["resolution"] == "native" and Path(video.source).exists():
+        native = native_frames(video)
+        return video_boxes([native[int(p)] for p in positions], checked)
+    return video_boxes(list(frames), checked)
 
 
 def pseudo_scores(
