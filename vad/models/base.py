@@ -21,12 +21,12 @@ import torch
 from torch import nn
 
 from vad.errors import DataError, TrainingError
+from vad.models.adversarial import adversarial_step
 from vad.models.components.discriminator import PatchDiscriminator
 from vad.models.errors import error_map, frame_errors
 from vad.models.fitted import FittedStatistics
-from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
 from vad.models.map_scores import MapScores
-from vad.models.objects import BOX, EMPTY, object_batch, object_settings, paint
+from vad.models.objects import object_batch, object_settings, objects_as_frames
 from vad.models.pseudo_anomaly import pseudo_anomaly_settings, with_pseudo_anomalies
 from vad.utils.sizes import image_hw
 
@@ -181,17 +181,8 @@ class VADModule(L.LightningModule, ABC):
         if "boxes" in batch:
             out.extra["boxes"] = batch["boxes"][:, list(out.positions)]
         if self.objects:
-            self._objects_as_frames(batch, out)
+            objects_as_frames(batch, out, *self.image_size)
         return out
-
-    def _objects_as_frames(self, batch: dict[str, Any], out: Prediction) -> None:
-        """Empty crops predicted perfectly (the lowest score); error maps painted back into the
-        frame (``vad.models.objects``)."""
-        empty = batch[EMPTY]
-        if bool(empty.any()):
-            shape = (-1, *([1] * (out.pred.ndim - 1)))
-            out.pred = torch.where(empty.view(shape), out.target.to(out.pred.dtype), out.pred)
-        out.maps = paint(out.error_maps(), batch[BOX], *self.image_size)
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Derive columns from the assembled one-row-per-frame table (e.g. a mix of branch errors
@@ -225,35 +216,10 @@ class VADModule(L.LightningModule, ABC):
         out = self(batch)
         losses = self.losses(batch, out)
         if self.discriminator is not None:
-            return self._adversarial_step(out, losses)
+            return adversarial_step(self, out, losses)
         self._check_finite(losses["loss"])
         self._log_losses("train", losses)
         return losses["loss"]
-
-    def _adversarial_step(self, out: Prediction, losses: dict[str, torch.Tensor]) -> None:
-        """One generator then one discriminator update (manual optimisation), as in FFP."""
-        opt_g, opt_d = self.optimizers()
-        pred, target = _as_images(out.pred), _as_images(out.target)
-        losses["adv_g"] = lsgan_generator_loss(self.discriminator(pred))
-        losses["loss"] = losses["loss"] + self.adv_weight * losses["adv_g"]
-        self._check_finite(losses["loss"])
-        self.toggle_optimizer(opt_g)
-        opt_g.zero_grad()
-        self.manual_backward(losses["loss"])
-        opt_g.step()
-        self.untoggle_optimizer(opt_g)
-        self.toggle_optimizer(opt_d)
-        losses["adv_d"] = lsgan_discriminator_loss(
-            self.discriminator(target), self.discriminator(pred.detach())
-        )
-        opt_d.zero_grad()
-        self.manual_backward(losses["adv_d"])
-        opt_d.step()
-        self.untoggle_optimizer(opt_d)
-        schedulers = self.lr_schedulers()
-        if schedulers is not None:
-            (schedulers[0] if isinstance(schedulers, list) else schedulers).step()
-        self._log_losses("train", losses)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         out = self.predict_clips(batch)
@@ -321,8 +287,3 @@ class VADModule(L.LightningModule, ABC):
         scheduler = self.scheduler_factory(opt_g, total_steps=total)
         schedule = {"scheduler": scheduler, "interval": "step"}
         return optimizers, [schedule]
-
-
-def _as_images(x: torch.Tensor) -> torch.Tensor:
-    """Flatten a clip (B, T, C, H, W) to images (B*T, C, H, W) for the discriminator."""
-    return x.flatten(0, 1) if x.ndim == 5 else x

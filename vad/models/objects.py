@@ -116,3 +116,13 @@ def paint(maps: torch.Tensor, boxes: torch.Tensor, height: int, width: int) -> t
         maps.float(), grid, mode="bilinear", padding_mode="border", align_corners=False
     )
     return painted * inside
+
+
+def objects_as_frames(batch: dict[str, Any], out: Any, height: int, width: int) -> None:
+    """After the model ran on crops: empty crops predicted perfectly (the lowest score) and the
+    crops' error maps painted back into the (height, width) frame as ``out.maps``."""
+    empty = batch[EMPTY]
+    if bool(empty.any()):
+        shape = (-1, *([1] * (out.pred.ndim - 1)))
+        out.pred = torch.where(empty.view(shape), out.target.to(out.pred.dtype), out.pred)
+    out.maps = paint(out.error_maps(), batch[BOX], height, width)
