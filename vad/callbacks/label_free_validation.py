@@ -1,20 +1,23 @@
 """The label-free validation score, logged every validation epoch as ``val/pseudo_auc``.
 
-Held-out validation videos are normal, so an anomaly is simulated in copies of them (segments
-played faster, ``vad.scoring.pseudo_anomaly``) and the model's score column is asked to find it.
+Held-out validation videos are normal, so anomalies are simulated in copies of them (segments
+played faster, and one of their moving objects pasted gliding fast through a segment:
+``vad.scoring.pseudo_anomaly``) and the model's score column is asked to find them. The mean over
+the kinds is ``val/pseudo_auc``; each kind is also logged (``val/pseudo_auc_x2``, ...).
 Checkpoints can be selected on it (``callbacks.model_checkpoint.monitor=val/pseudo_auc``,
 ``mode=max``) without any test label.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from vad.scoring.pseudo_anomaly import label_free_auc
+from vad.scoring.pseudo_anomaly import label_free_aucs
 from vad.scoring.scorer import Scorer
 
 KEY = "val/pseudo_auc"
@@ -29,6 +32,8 @@ class LabelFreeValidation(Callback):
         factors: Sequence[int] = (2, 3),
         every_n_epochs: int = 1,
         aggregate: str = "mean",
+        pasted: Mapping[str, Any] | None = None,
+        sigma: float = 0.0,
     ) -> None:
         if every_n_epochs < 1 or not factors or min(factors) < 2:
             raise ValueError(
@@ -36,20 +41,34 @@ class LabelFreeValidation(Callback):
             )
         self.column, self.factors = column, tuple(int(f) for f in factors)
         self.every_n_epochs, self.aggregate = every_n_epochs, aggregate
+        self.pasted = dict(pasted) if pasted else None
+        self.sigma = float(sigma)
         self.history: list[float] = []
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
         pl_module.finish_fitted()  # this epoch's validation moments, before scoring with them
-        value = torch.tensor(float("nan"))
+        kinds = [f"x{f}" for f in self.factors] + (["pasted"] if self.pasted else [])
+        values = torch.full((len(kinds),), float("nan"))
         if trainer.is_global_zero:
             videos = trainer.datamodule.videos("val")
             settings = trainer.datamodule.modality_settings
             scorer = Scorer(pl_module, self.aggregate)
-            value = torch.tensor(
-                label_free_auc(scorer, videos, self.column, self.factors, settings)
+            aucs = label_free_aucs(
+                scorer,
+                videos,
+                self.column,
+                self.factors,
+                settings,
+                pasted=self.pasted,
+                sigma=self.sigma,
             )
-        value = trainer.strategy.broadcast(value)
+            values = torch.tensor([aucs.get(kind, float("nan")) for kind in kinds])
+        values = trainer.strategy.broadcast(values)
+        found = values[torch.isfinite(values)]
+        value = found.mean() if found.numel() else torch.tensor(float("nan"))
         self.history.append(float(value))
         pl_module.log(KEY, value, prog_bar=True, batch_size=1)
+        for kind, auc in zip(kinds, values, strict=True):
+            pl_module.log(f"{KEY}_{kind}", auc, batch_size=1)

@@ -10,7 +10,7 @@ its motion can tell."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.data.clips import memory_video
 from vad.data.flow import compute_flow
+from vad.data.pasted import plan_pasted
 from vad.data.regions import native_frames, region_settings, video_boxes
 from vad.errors import DataError
 from vad.scoring.metrics import evaluate
@@ -85,23 +86,97 @@ def sped_up_videos(
     frames (with the data's modality ``settings``: name -> settings), as they would be on
     footage that moves that fast; other per-frame arrays are taken from the original frames.
     Videos too short for a segment are left out."""
-    settings = dict(settings or {})
     made = []
     for video in videos:
         if not fits(len(video), clip_length, factor):
             continue
         for start, frames, labels in pseudo_anomalies(video.frames, clip_length, factor, copies):
             positions, _ = speed_up(len(video), start, segment_span(clip_length), factor)
-            arrays = {"frames": frames}
-            for name in set(modalities) - {"frames"}:
-                if name == "flow":
-                    arrays[name] = compute_flow(frames, np.arange(len(frames)), settings.get(name))
-                elif name == "boxes":
-                    arrays[name] = _copy_boxes(video, frames, positions, settings.get(name))
-                else:
-                    arrays[name] = np.asarray(video.array(name))[positions]
-            made.append(memory_video(f"{video.video}@{start}x{factor}", arrays, labels=labels))
+            name = f"{video.video}@{start}x{factor}"
+            made.append(_copy(video, name, frames, positions, labels, modalities, settings))
     return made
+
+
+def pasted_videos(
+    videos: Sequence[CachedVideo],
+    clip_length: int,
+    options: Mapping[str, Any],
+    modalities: Sequence[str] = ("frames",),
+    settings: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> list[CachedVideo]:
+    """Copies (``<video>@<start>pasted``) of ``videos`` with one of their moving objects pasted
+    gliding fast through a segment (``vad.data.pasted``; ``options``: ``copies``, ``span``,
+    ``size``, ``speed``), labelled 1 where it shows; flow and boxes as in ``sped_up_videos``
+    (boxes found at native resolution get the object pasted into the source frames too)."""
+    copies, span = int(options.get("copies", 2)), int(options.get("span", 24))
+    size, speed = float(options.get("size", 0.15)), float(options.get("speed", 0.02))
+    margin, made = max(1, int(clip_length)), []
+    for video in videos:
+        if len(video) - span - margin < margin:
+            continue
+        starts = np.unique(np.linspace(margin, len(video) - span - margin, copies).astype(int))
+        for n, start in enumerate(starts.tolist()):
+            plan = plan_pasted(video.frames, start, span, size, speed, leftward=bool(n % 2))
+            frames = np.stack(plan.render(list(video.frames)))
+            positions = np.arange(len(video))
+            name = f"{video.video}@{start}pasted"
+            made.append(
+                _copy(
+                    video,
+                    name,
+                    frames,
+                    positions,
+                    plan.labels(len(video)),
+                    modalities,
+                    settings,
+                    plan.render,
+                )
+            )
+    return made
+
+
+def pseudo_copies(
+    model: Any,
+    videos: Sequence[CachedVideo],
+    factors: Sequence[int] = (2, 3),
+    settings: Mapping[str, Mapping[str, Any] | None] | None = None,
+    pasted: Mapping[str, Any] | None = None,
+) -> dict[str, list[CachedVideo]]:
+    """Labelled copies of the normal ``videos`` for each kind of pseudo-anomaly the ``model``
+    (its ``clip_length`` and ``modalities``) is asked to find: ``x<factor>`` for sped-up
+    segments, ``pasted`` for a pasted moving object (``pasted`` options; None = not used).
+    Kinds no video is long enough for are left out."""
+    kinds = {
+        f"x{factor}": sped_up_videos(
+            videos, model.clip_length, factor, 2, model.modalities, settings
+        )
+        for factor in factors
+    }
+    if pasted is not None:
+        kinds["pasted"] = pasted_videos(
+            videos, model.clip_length, pasted, model.modalities, settings
+        )
+    return {kind: copies for kind, copies in kinds.items() if copies}
+
+
+def label_free_aucs(
+    scorer: Scorer,
+    videos: Sequence[CachedVideo],
+    column: str,
+    factors: Sequence[int] = (2, 3),
+    settings: Mapping[str, Mapping[str, Any] | None] | None = None,
+    batch_size: int = 16,
+    pasted: Mapping[str, Any] | None = None,
+    sigma: float = 0.0,
+) -> dict[str, float]:
+    """Micro AUC of ``column`` at finding each kind of ``pseudo_copies`` (``copies_auc``).
+    ``settings``: the data's modality settings (name -> settings, e.g.
+    ``datamodule.modality_settings``), for models that read flow or boxes."""
+    kinds = pseudo_copies(scorer.model, videos, factors, settings, pasted)
+    return {
+        kind: copies_auc(scorer.score_videos(copies, batch_size), column, sigma)
+        for kind, copies in kinds.items()
+    }
 
 
 def label_free_auc(
@@ -111,29 +186,49 @@ def label_free_auc(
     factors: Sequence[int] = (2, 3),
     settings: Mapping[str, Mapping[str, Any] | None] | None = None,
     batch_size: int = 16,
+    pasted: Mapping[str, Any] | None = None,
+    sigma: float = 0.0,
 ) -> float:
-    """The label-free validation score: micro AUC of ``column`` (oriented, min-max per video, as
-    test scores are evaluated by default) at finding sped-up segments in copies of the normal
-    ``videos``, averaged over the speed-up ``factors``. 0.5 = no better than chance; NaN when
-    no video is long enough for a segment. ``settings``: the data's modality settings (name ->
-    settings, e.g. ``datamodule.modality_settings``), for models that read flow or boxes."""
-    aucs = []
-    for factor in factors:
-        model = scorer.model
-        copies = sped_up_videos(videos, model.clip_length, factor, 2, model.modalities, settings)
-        if not copies:
-            continue
-        scores = scorer.score_videos(copies, batch_size)
-        if column not in scores.columns:
-            own = [c for c in scores.columns if c not in ("video", "frame", "label", "filled")]
-            raise DataError(
-                f"scoring.column={column!r} is not a score column of this model; it writes {own}"
-            )
-        frame = scores[["video", "frame", "label"]].assign(
-            score=anomaly_scores(scores, column, "minmax").to_numpy()
+    """The label-free validation score: the mean of ``label_free_aucs`` over its kinds. 0.5 =
+    no better than chance; NaN when no video is long enough for any segment."""
+    aucs = label_free_aucs(scorer, videos, column, factors, settings, batch_size, pasted, sigma)
+    return float(np.mean(list(aucs.values()))) if aucs else float("nan")
+
+
+def copies_auc(scores: pd.DataFrame, column: str, sigma: float = 0.0) -> float:
+    """Micro AUC of ``column`` in the scores of labelled copies (oriented, min-max per video and
+    smoothed with ``sigma`` frames, as test scores are evaluated)."""
+    if column not in scores.columns:
+        own = [c for c in scores.columns if c not in ("video", "frame", "label", "filled")]
+        raise DataError(
+            f"scoring.column={column!r} is not a score column of this model; it writes {own}"
         )
-        aucs.append(evaluate(frame)[0]["micro_auc"])
-    return float(np.mean(aucs)) if aucs else float("nan")
+    score = anomaly_scores(scores, column, "minmax", sigma=sigma)
+    frame = scores[["video", "frame", "label"]].assign(score=score.to_numpy())
+    return float(evaluate(frame)[0]["micro_auc"])
+
+
+def _copy(
+    video: CachedVideo,
+    name: str,
+    frames: np.ndarray,
+    positions: np.ndarray,
+    labels: np.ndarray,
+    modalities: Sequence[str],
+    settings: Mapping[str, Mapping[str, Any] | None] | None,
+    render: Callable[[list], list] | None = None,
+) -> CachedVideo:
+    """A labelled in-memory copy of ``video`` made of ``frames`` (the source's ``positions``,
+    changed by ``render`` when given), with the ``modalities`` a model reads."""
+    settings, arrays = dict(settings or {}), {"frames": frames}
+    for modality in set(modalities) - {"frames"}:
+        if modality == "flow":
+            arrays[modality] = compute_flow(frames, np.arange(len(frames)), settings.get(modality))
+        elif modality == "boxes":
+            arrays[modality] = _copy_boxes(video, frames, positions, settings.get(modality), render)
+        else:
+            arrays[modality] = np.asarray(video.array(modality))[positions]
+    return memory_video(name, arrays, labels=labels)
 
 
 def _copy_boxes(
@@ -141,14 +236,16 @@ def _copy_boxes(
     frames: np.ndarray,
     positions: np.ndarray,
     settings: Mapping[str, Any] | None,
+    render: Callable[[list], list] | None = None,
 ) -> np.ndarray:
-    """Motion boxes of a sped-up copy: on the copy's cached frames, or, with
-    ``resolution: native`` (thresholds in native pixels), on the source's frames at the copy's
-    positions (a video without a readable source falls back to its cached frames)."""
+    """Motion boxes of a copy: on the copy's cached frames, or, with ``resolution: native``
+    (thresholds in native pixels), on the source's frames at the copy's positions, changed by
+    ``render`` (a video without a readable source falls back to its cached frames)."""
     checked = region_settings(settings)
     if checked["resolution"] == "native" and Path(video.source).exists():
         native = native_frames(video)
-        return video_boxes([native[int(p)] for p in positions], checked)
+        selected = [native[int(p)] for p in positions]
+        return video_boxes(render(selected) if render else selected, checked)
     return video_boxes(list(frames), checked)
 
 

@@ -1,0 +1,106 @@
+"""Temporal smoothing of frame scores on Ped2, judged by the label-free validation score.
+
+    python bench/smoothing.py [--models unet stae roadmap joint density] [--no-record]
+
+For the newest labelled Ped2 run of each model (``bench/ped2.py``), its best checkpoint scores
+the pseudo-anomalies of the label-free validation score (sped-up segments x2 and x3 and a pasted
+moving object, with the settings of ``conf/callbacks/label_free_validation.yaml``) in copies of
+its held-out normal validation videos, and the mean label-free AUC is computed for each Gaussian
+sigma (frames) of the smoothing; beside it, the test micro AUC of the run's scores.csv at the
+same sigmas (the run's column and normalisation). A default sigma may only follow the label-free
+columns; the test columns show what that choice does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.ped2 import PED2  # noqa: E402
+from bench.ped2_ensemble import newest_run  # noqa: E402
+from bench.results import record  # noqa: E402
+from vad.io.scores import read_scores  # noqa: E402
+from vad.models.checkpoint import load_model  # noqa: E402
+from vad.scoring.metrics import evaluate  # noqa: E402
+from vad.scoring.options import ScoringOptions  # noqa: E402
+from vad.scoring.pipeline import score_frame  # noqa: E402
+from vad.scoring.pseudo_anomaly import copies_auc, pseudo_copies  # noqa: E402
+from vad.scoring.scorer import Scorer  # noqa: E402
+from vad.tasks.instantiate import instantiate_datamodule  # noqa: E402
+
+SIGMAS = (0.0, 1.0, 2.0, 3.0, 5.0)
+SECTION = "UCSD Ped2: temporal smoothing of frame scores (`bench/smoothing.py`)"
+HEADER = (
+    "| date | model | column | label-free val AUC at sigma 0 / 1 / 2 / 3 / 5 | "
+    "micro AUC at sigma 0 / 1 / 2 / 3 / 5 | run | command |\n|---|---|---|---|---|---|---|\n"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models", nargs="+", default=["unet", "stae", "roadmap", "joint", "density"]
+    )
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    for model in args.models:
+        run = newest_run(model, PED2)
+        if run is None:
+            sys.exit(f"no labelled Ped2 run of {model} under outputs/bench/ (bench/ped2.py)")
+        row = smoothing_row(model, run)
+        print(HEADER + row, flush=True)
+        if not args.no_record:
+            record(SECTION, HEADER, row)
+
+
+def label_free_settings() -> dict:
+    """Factors and pasted-object options of the label-free validation callback's config."""
+    conf = OmegaConf.load(ROOT / "conf" / "callbacks" / "label_free_validation.yaml")
+    callback = OmegaConf.to_container(conf.label_free_validation, resolve=False)
+    return {"factors": callback["factors"], "pasted": callback["pasted"]}
+
+
+def smoothing_row(model: str, run: Path) -> str:
+    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
+    options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
+    module, meta = load_model(run / "checkpoints" / "best.ckpt")
+    datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
+    datamodule.configure_clips(module.clip_length, module.modalities)
+    settings = label_free_settings()
+    kinds = pseudo_copies(
+        module,
+        datamodule.videos("val"),
+        settings["factors"],
+        datamodule.modality_settings,
+        settings["pasted"],
+    )
+    scorer = Scorer(module, options.aggregate)
+    scored = [scorer.score_videos(copies, 16) for copies in kinds.values()]
+    free = [np.mean([copies_auc(s, options.column, sigma) for s in scored]) for sigma in SIGMAS]
+    scores = read_scores(run / "scores.csv")
+    micro = []
+    for sigma in SIGMAS:
+        frame = score_frame(scores, ScoringOptions(options.column, options.normalization, sigma))
+        micro.append(evaluate(frame)[0]["micro_auc"])
+    cells = [
+        time.strftime("%Y-%m-%d"),
+        model,
+        options.column,
+        " / ".join(f"{v:.3f}" for v in free),
+        " / ".join(f"{v:.3f}" for v in micro),
+        f"`{run.relative_to(ROOT)}`",
+        f"`python bench/smoothing.py --models {model}`",
+    ]
+    return "| " + " | ".join(cells) + " |\n"
+
+
+if __name__ == "__main__":
+    main()
