@@ -7,10 +7,10 @@
 
 Members: the newest labelled ``outputs/bench/ped2_<model>/<run>`` of each model (``--train``
 first trains, with ``bench/ped2.py``, every model that has none; ``--retrain`` trains all of
-them). ``ensemble.py`` fuses them with equal weights (each member min-max normalised per video,
-the default) and evaluates on all test videos: no weight is tuned, so nothing is fitted to the
-test labels. The row gives each member's micro AUC, the fused micro / macro AUC and AP, and the
-summed training minutes of the members.
+them). ``ensemble.py`` fuses them with equal weights at its defaults (each member min-max
+normalised per video, the fused score smoothed per video) and evaluates on all test videos: no
+weight is tuned, so nothing is fitted to the test labels. The row gives each member's micro AUC,
+the fused micro / macro AUC and AP, and the summed training minutes of the members.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ def _fresh_caches():
 
 
 def run(make_cfg, tmp_path: Path, overrides: list[str]) -> tuple[float | None, Path]:
-    cfg = make_cfg("ensemble", ["report=false", *overrides])
+    cfg = make_cfg("ensemble", ["report=false", "smoothing.sigma=0", *overrides])  # by-hand sums
     out = tmp_path / "out"
     with open_dict(cfg):
         cfg.paths.output_dir = str(out)

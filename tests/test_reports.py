@@ -129,7 +129,10 @@ def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -
         _assert_image(path)
 
     results = {}
-    for name, extra in (("raw", ["scoring.patch_size=4"]), ("train_stats", [])):
+    for name, extra in (
+        ("raw", ["scoring.patch_size=4"]),
+        ("train_stats", ["scoring.smoothing.sigma=0"]),
+    ):
         pcfg = make_cfg("predict", [f"ckpt_path={run}", f"scoring={name}", *extra])
         with open_dict(pcfg):
             pcfg.paths.output_dir = str(tmp_path / name)

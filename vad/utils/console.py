@@ -94,6 +94,8 @@ NOISY_WARNINGS = (
     r"You have overridden `on_after_batch_transfer` in `LightningModule`.*",
     r"The number of training batches \(\d+\) is smaller than the logging interval.*",
     r".*does not have many workers which may be a bottleneck.*",
+    # data.val_videos=0: an empty validation loader (the run says it has no validation videos)
+    r"Total length of `.*` across ranks is zero.*",
 )
 #: starts of Lightning's info lines that say nothing about this run's results
 NOISY_INFO = (
