@@ -83,7 +83,8 @@ def smoothing_row(model: str, run: Path) -> str:
         settings["pasted"],
     )
     scorer = Scorer(module, options.aggregate)
-    scored = [scorer.score_videos(copies, 16) for copies in kinds.values()]
+    stride = datamodule.eval_stride
+    scored = [scorer.score_videos(copies, 16, stride) for copies in kinds.values()]
     free = [np.mean([copies_auc(s, options.column, sigma) for s in scored]) for sigma in SIGMAS]
     scores = read_scores(run / "scores.csv")
     micro = []

@@ -62,6 +62,7 @@ class LabelFreeValidation(Callback):
                 self.factors,
                 settings,
                 pasted=self.pasted,
+                stride=getattr(trainer.datamodule, "eval_stride", 1),
                 sigma=self.sigma,
             )
             values = torch.tensor([aucs.get(kind, float("nan")) for kind in kinds])

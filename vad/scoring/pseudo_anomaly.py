@@ -168,13 +168,15 @@ def label_free_aucs(
     batch_size: int = 16,
     pasted: Mapping[str, Any] | None = None,
     sigma: float = 0.0,
+    stride: int = 1,
 ) -> dict[str, float]:
-    """Micro AUC of ``column`` at finding each kind of ``pseudo_copies`` (``copies_auc``).
+    """Micro AUC of ``column`` at finding each kind of ``pseudo_copies`` (``copies_auc``),
+    scoring clips every ``stride`` frames (as ``data.eval_stride`` scores test videos).
     ``settings``: the data's modality settings (name -> settings, e.g.
     ``datamodule.modality_settings``), for models that read flow or boxes."""
     kinds = pseudo_copies(scorer.model, videos, factors, settings, pasted)
     return {
-        kind: copies_auc(scorer.score_videos(copies, batch_size), column, sigma)
+        kind: copies_auc(scorer.score_videos(copies, batch_size, stride), column, sigma)
         for kind, copies in kinds.items()
     }
 
@@ -188,10 +190,13 @@ def label_free_auc(
     batch_size: int = 16,
     pasted: Mapping[str, Any] | None = None,
     sigma: float = 0.0,
+    stride: int = 1,
 ) -> float:
     """The label-free validation score: the mean of ``label_free_aucs`` over its kinds. 0.5 =
     no better than chance; NaN when no video is long enough for any segment."""
-    aucs = label_free_aucs(scorer, videos, column, factors, settings, batch_size, pasted, sigma)
+    aucs = label_free_aucs(
+        scorer, videos, column, factors, settings, batch_size, pasted, sigma, stride
+    )
     return float(np.mean(list(aucs.values()))) if aucs else float("nan")
 
 
