@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -13,6 +16,7 @@ from vad.models.base import Prediction
 from vad.models.unet import UNetModule
 from vad.scoring.pseudo_anomaly import label_free_aucs, pasted_videos
 from vad.scoring.scorer import Scorer
+from vad.tasks.train import train
 
 OPTIONS = {"copies": 2, "span": 12, "size": 0.25, "speed": 0.05}
 
@@ -96,3 +100,20 @@ def test_a_motion_sensitive_model_finds_the_pasted_object() -> None:
     module.forward = copy_last_frame
     aucs = label_free_aucs(Scorer(module), _walking(), "mse", (2,), pasted=OPTIONS, sigma=1.0)
     assert aucs["pasted"] > 0.8
+
+
+def test_training_logs_each_kind_of_the_label_free_score(make_cfg) -> None:
+    cfg = make_cfg(
+        "train",
+        [
+            "data.layout.n_frames=60",
+            "callbacks.label_free_validation.pasted.span=12",
+            "test=false",
+        ],
+    )
+    train(cfg)
+    logged = pd.read_csv(next(Path(cfg.paths.output_dir).glob("csv/metrics.csv")))
+    kinds = logged[["val/pseudo_auc_x2", "val/pseudo_auc_x3", "val/pseudo_auc_pasted"]].dropna()
+    assert len(kinds) == 1 and kinds.to_numpy().min() >= 0 and kinds.to_numpy().max() <= 1
+    mean = logged["val/pseudo_auc"].dropna().iloc[0]
+    assert mean == pytest.approx(kinds.iloc[0].mean(), abs=1e-6)
