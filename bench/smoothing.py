@@ -1,6 +1,7 @@
 """Temporal smoothing of frame scores on Ped2, judged by the label-free validation score.
 
     python bench/smoothing.py [--models unet stae roadmap joint density] [--no-record]
+    python bench/smoothing.py --runs outputs/bench/levers/<run> ...   # any finished Ped2 runs
 
 For the newest labelled Ped2 run of each model (``bench/ped2.py``), its best checkpoint scores
 the pseudo-anomalies of the label-free validation score (sped-up segments x2 and x3 and a pasted
@@ -37,10 +38,12 @@ from vad.scoring.scorer import Scorer  # noqa: E402
 from vad.tasks.instantiate import instantiate_datamodule  # noqa: E402
 
 SIGMAS = (0.0, 1.0, 2.0, 3.0, 5.0)
+KINDS = ("x2", "x3", "pasted")
 SECTION = "UCSD Ped2: temporal smoothing of frame scores (`bench/smoothing.py`)"
 HEADER = (
     "| date | model | column | label-free val AUC at sigma 0 / 1 / 2 / 3 / 5 | "
-    "micro AUC at sigma 0 / 1 / 2 / 3 / 5 | run | command |\n|---|---|---|---|---|---|---|\n"
+    "label-free kinds at sigma 3: x2 / x3 / pasted | micro AUC at sigma 0 / 1 / 2 / 3 / 5 | "
+    "run | command |\n|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -49,13 +52,17 @@ def main() -> None:
     parser.add_argument(
         "--models", nargs="+", default=["unet", "stae", "roadmap", "joint", "density"]
     )
+    parser.add_argument("--runs", nargs="+", type=Path, help="these runs instead")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
-    for model in args.models:
+    runs = [(run_label(r), r.resolve()) for r in args.runs or []]
+    for model in [] if args.runs else args.models:
         run = newest_run(model, PED2)
         if run is None:
             sys.exit(f"no labelled Ped2 run of {model} under outputs/bench/ (bench/ped2.py)")
-        row = smoothing_row(model, run)
+        runs.append((model, run))
+    for label, run in runs:
+        row = smoothing_row(label, run, f"--runs {run.relative_to(ROOT)}" if args.runs else None)
         print(HEADER + row, flush=True)
         if not args.no_record:
             record(SECTION, HEADER, row)
@@ -68,7 +75,15 @@ def label_free_settings() -> dict:
     return {"factors": callback["factors"], "pasted": callback["pasted"]}
 
 
-def smoothing_row(model: str, run: Path) -> str:
+def run_label(run: Path) -> str:
+    """The experiment and the overrides that change the model or its training."""
+    overrides = OmegaConf.load(run / ".hydra" / "overrides.yaml")
+    skip = ("data.root=", "hydra.", "callbacks.rich_progress_bar", "trainer.enable_progress_bar")
+    kept = [str(o) for o in overrides if not str(o).startswith(skip)]
+    return " ".join(o.removeprefix("experiment=") for o in kept)
+
+
+def smoothing_row(model: str, run: Path, selection: str | None = None) -> str:
     scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
     options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
     module, meta = load_model(run / "checkpoints" / "best.ckpt")
@@ -85,7 +100,9 @@ def smoothing_row(model: str, run: Path) -> str:
     scorer = Scorer(module, options.aggregate)
     stride = datamodule.eval_stride
     scored = [scorer.score_videos(copies, 16, stride) for copies in kinds.values()]
-    free = [np.mean([copies_auc(s, options.column, sigma) for s in scored]) for sigma in SIGMAS]
+    by_sigma = [[copies_auc(s, options.column, sigma) for s in scored] for sigma in SIGMAS]
+    free = [np.mean(aucs) for aucs in by_sigma]
+    kinds_at_3 = dict(zip(kinds, by_sigma[SIGMAS.index(3.0)], strict=True))
     scores = read_scores(run / "scores.csv")
     micro = []
     for sigma in SIGMAS:
@@ -96,9 +113,10 @@ def smoothing_row(model: str, run: Path) -> str:
         model,
         options.column,
         " / ".join(f"{v:.3f}" for v in free),
+        " / ".join(f"{kinds_at_3[k]:.3f}" if k in kinds_at_3 else "–" for k in KINDS),
         " / ".join(f"{v:.3f}" for v in micro),
         f"`{run.relative_to(ROOT)}`",
-        f"`python bench/smoothing.py --models {model}`",
+        f"`python bench/smoothing.py {selection or '--models ' + model}`",
     ]
     return "| " + " | ".join(cells) + " |\n"
 
