@@ -27,8 +27,18 @@ from bench.ped2 import PED2, result_row  # noqa: E402
 from bench.results import record  # noqa: E402
 
 QUIET = ["callbacks.rich_progress_bar=null", "trainer.enable_progress_bar=false"]
-#: the recipe before this ablation (PyTorch's init): every variant changes it
-BASE = ["model.init_std=null"]
+#: the recipe before this ablation (PyTorch's init, area resize, shuffled clips, warm-up + cosine,
+#: bf16, no EMA; ``experiment=ped2_unet`` has since adopted the peer's choices): every variant
+#: changes it
+BASE = [
+    "model.init_std=null",
+    "data.resize=area",
+    "data.sampling=clips",
+    "model.scheduler={_target_:vad.models.schedules.WarmupCosine,_partial_:true,"
+    "warmup_steps:100,min_ratio:0.05}",
+    "trainer.precision=bf16-mixed",
+    "callbacks=default",
+]
 PEER = {
     "bilinear resize": ["data.resize=bilinear"],
     "one clip per video per batch": ["data.sampling=videos"],
@@ -61,7 +71,9 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     for name in args.only or VARIANTS:
-        overrides = [*BASE, *VARIANTS[name], *QUIET]
+        changed = {o.split("=", 1)[0] for o in VARIANTS[name]}
+        base = [o for o in BASE if o.split("=", 1)[0] not in changed]
+        overrides = [*base, *VARIANTS[name], *QUIET]
         run = ROOT / "outputs" / "bench" / "ablation" / time.strftime("%Y-%m-%d_%H-%M-%S")
         command = [
             sys.executable,
