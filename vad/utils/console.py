@@ -107,6 +107,8 @@ NOISY_INFO = (
     "Loading `train_dataloader` to estimate",
     "`Trainer(limit_",
     "`Trainer(val_check_interval",
+    "Using bfloat16 Automatic Mixed Precision",  # the run's summary line names the precision
+    "Using 16bit Automatic Mixed Precision",
 )
 
 
