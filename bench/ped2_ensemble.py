@@ -1,6 +1,7 @@
 """Equal-weight ensemble of the Ped2 members at their defaults; appends a row to results.md.
 
     python bench/ped2_ensemble.py [--models unet stae roadmap joint density] [--train]
+    python bench/ped2_ensemble.py --run roadmap=outputs/bench/ped2_roadmap/<run> ...  # not the newest
 
 ``unet_objects`` (``experiment=ped2_unet_objects``: the U-Net on object crops) can stand in for
 ``unet``.
@@ -43,12 +44,19 @@ def main() -> None:
     parser.add_argument("--train", action="store_true", help="train models that have no run")
     parser.add_argument("--retrain", action="store_true", help="train every model anew")
     parser.add_argument("--data-root", type=Path, default=PED2)
+    parser.add_argument(
+        "--run", action="append", default=[], metavar="MODEL=RUN", help="this run for MODEL"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to results.md")
     args = parser.parse_args()
+    chosen = _chosen(args)
     if not (args.data_root / "ped2.mat").is_file():
         sys.exit(f"UCSD Ped2 not found at {args.data_root} (set VAD_PED2 or --data-root)")
     runs = {}
     for model in args.models:
+        if model in chosen:
+            runs[model] = (ROOT / chosen[model]).resolve()
+            continue
         run = newest_run(model, args.data_root)
         if args.retrain or (run is None and args.train):
             train(model, args.data_root)
@@ -104,6 +112,7 @@ def result_row(runs: dict[str, Path], out: Path, args: argparse.Namespace) -> st
         alone.append(f"{name} {json.loads((run / 'metrics.json').read_text())['micro_auc']:.3f}")
         minutes += json.loads((run / "train_metrics.json").read_text())["train_minutes"]
     command = "python bench/ped2_ensemble.py --models " + " ".join(runs)
+    command += "".join(f" --run {m}={r}" for m, r in _chosen(args).items())
     if args.train or args.retrain:
         command += " --retrain" if args.retrain else " --train"
     cells = [
@@ -117,6 +126,10 @@ def result_row(runs: dict[str, Path], out: Path, args: argparse.Namespace) -> st
         f"`{command}`",
     ]
     return "| " + " | ".join(cells) + " |\n"
+
+
+def _chosen(args: argparse.Namespace) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in args.run)
 
 
 if __name__ == "__main__":
