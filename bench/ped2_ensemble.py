@@ -1,7 +1,7 @@
 """Equal-weight ensemble of the Ped2 members at their defaults; appends a row to results.md.
 
     python bench/ped2_ensemble.py [--models unet stae roadmap joint density] [--train]
-    python bench/ped2_ensemble.py --run roadmap=outputs/bench/ped2_roadmap/<run> ...  # not the newest
+    python bench/ped2_ensemble.py --run roadmap=outputs/bench/ped2_roadmap/<run>  # not the newest
 
 ``unet_objects`` (``experiment=ped2_unet_objects``: the U-Net on object crops) can stand in for
 ``unet``.
