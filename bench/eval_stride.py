@@ -29,11 +29,9 @@ sys.path.insert(0, str(ROOT))
 from bench.ped2 import PED2  # noqa: E402
 from bench.ped2_ensemble import newest_run  # noqa: E402
 from bench.results import record  # noqa: E402
-from bench.smoothing import label_free_settings  # noqa: E402
-from vad.models.checkpoint import load_model  # noqa: E402
-from vad.scoring.pseudo_anomaly import copies_auc, pseudo_copies  # noqa: E402
+from bench.smoothing import run_pseudo_copies  # noqa: E402
+from vad.scoring.pseudo_anomaly import copies_auc  # noqa: E402
 from vad.scoring.scorer import Scorer  # noqa: E402
-from vad.tasks.instantiate import instantiate_datamodule  # noqa: E402
 
 SECTION = "UCSD Ped2: scoring stride (`bench/eval_stride.py`)"
 HEADER = (
@@ -79,17 +77,7 @@ def default_sigma() -> float:
 def label_free(run: Path, strides: list[int]) -> dict[int, float]:
     """The mean label-free validation score of the run's best checkpoint at each stride."""
     sigma = default_sigma()
-    module, meta = load_model(run / "checkpoints" / "best.ckpt")
-    datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
-    datamodule.configure_clips(module.clip_length, module.modalities)
-    settings = label_free_settings()
-    kinds = pseudo_copies(
-        module,
-        datamodule.videos("val"),
-        settings["factors"],
-        datamodule.modality_settings,
-        settings["pasted"],
-    )
+    module, _, kinds = run_pseudo_copies(run)
     column = OmegaConf.load(run / ".hydra" / "config.yaml").scoring.column
     out = {}
     for stride in strides:

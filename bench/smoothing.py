@@ -18,6 +18,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -83,9 +84,9 @@ def run_label(run: Path) -> str:
     return " ".join(o.removeprefix("experiment=") for o in kept)
 
 
-def smoothing_row(model: str, run: Path, selection: str | None = None) -> str:
-    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
-    options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
+def run_pseudo_copies(run: Path) -> tuple[Any, Any, dict]:
+    """The run's best model, its datamodule and the label-free pseudo-anomaly copies of its
+    validation videos (``pseudo_copies`` with the callback's settings)."""
     module, meta = load_model(run / "checkpoints" / "best.ckpt")
     datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
     datamodule.configure_clips(module.clip_length, module.modalities)
@@ -97,6 +98,13 @@ def smoothing_row(model: str, run: Path, selection: str | None = None) -> str:
         datamodule.modality_settings,
         settings["pasted"],
     )
+    return module, datamodule, kinds
+
+
+def smoothing_row(model: str, run: Path, selection: str | None = None) -> str:
+    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
+    options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
+    module, datamodule, kinds = run_pseudo_copies(run)
     scorer = Scorer(module, options.aggregate)
     stride = datamodule.eval_stride
     scored = [scorer.score_videos(copies, 16, stride) for copies in kinds.values()]

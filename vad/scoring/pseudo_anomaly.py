@@ -182,21 +182,12 @@ def label_free_aucs(
 
 
 def label_free_auc(
-    scorer: Scorer,
-    videos: Sequence[CachedVideo],
-    column: str,
-    factors: Sequence[int] = (2, 3),
-    settings: Mapping[str, Mapping[str, Any] | None] | None = None,
-    batch_size: int = 16,
-    pasted: Mapping[str, Any] | None = None,
-    sigma: float = 0.0,
-    stride: int = 1,
+    scorer: Scorer, videos: Sequence[CachedVideo], column: str, **options: Any
 ) -> float:
-    """The label-free validation score: the mean of ``label_free_aucs`` over its kinds. 0.5 =
-    no better than chance; NaN when no video is long enough for any segment."""
-    aucs = label_free_aucs(
-        scorer, videos, column, factors, settings, batch_size, pasted, sigma, stride
-    )
+    """The label-free validation score: the mean of ``label_free_aucs`` (same ``options``)
+    over its kinds. 0.5 = no better than chance; NaN when no video is long enough for any
+    segment."""
+    aucs = label_free_aucs(scorer, videos, column, **options)
     return float(np.mean(list(aucs.values()))) if aucs else float("nan")
 
 
