@@ -17,7 +17,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from vad.scoring.pseudo_anomaly import label_free_aucs
+from vad.scoring.pseudo_anomaly import kinds_aucs, pseudo_copies
 from vad.scoring.scorer import Scorer
 
 KEY = "val/pseudo_auc"
@@ -44,6 +44,7 @@ class LabelFreeValidation(Callback):
         self.pasted = dict(pasted) if pasted else None
         self.sigma = float(sigma)
         self.history: list[float] = []
+        self._copies: dict[str, list] | None = None
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or (trainer.current_epoch + 1) % self.every_n_epochs:
@@ -52,18 +53,20 @@ class LabelFreeValidation(Callback):
         kinds = [f"x{f}" for f in self.factors] + (["pasted"] if self.pasted else [])
         values = torch.full((len(kinds),), float("nan"))
         if trainer.is_global_zero:
-            videos = trainer.datamodule.videos("val")
-            settings = trainer.datamodule.modality_settings
-            scorer = Scorer(pl_module, self.aggregate)
-            aucs = label_free_aucs(
-                scorer,
-                videos,
+            if self._copies is None:  # the copies do not depend on the weights: made once
+                self._copies = pseudo_copies(
+                    pl_module,
+                    trainer.datamodule.videos("val"),
+                    self.factors,
+                    trainer.datamodule.modality_settings,
+                    self.pasted,
+                )
+            aucs = kinds_aucs(
+                Scorer(pl_module, self.aggregate),
+                self._copies,
                 self.column,
-                self.factors,
-                settings,
-                pasted=self.pasted,
-                stride=getattr(trainer.datamodule, "eval_stride", 1),
                 sigma=self.sigma,
+                stride=getattr(trainer.datamodule, "eval_stride", 1),
             )
             values = torch.tensor([aucs.get(kind, float("nan")) for kind in kinds])
         values = trainer.strategy.broadcast(values)

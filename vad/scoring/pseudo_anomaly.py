@@ -175,6 +175,18 @@ def label_free_aucs(
     ``settings``: the data's modality settings (name -> settings, e.g.
     ``datamodule.modality_settings``), for models that read flow or boxes."""
     kinds = pseudo_copies(scorer.model, videos, factors, settings, pasted)
+    return kinds_aucs(scorer, kinds, column, batch_size, sigma, stride)
+
+
+def kinds_aucs(
+    scorer: Scorer,
+    kinds: Mapping[str, Sequence[CachedVideo]],
+    column: str,
+    batch_size: int = 16,
+    sigma: float = 0.0,
+    stride: int = 1,
+) -> dict[str, float]:
+    """``copies_auc`` of each kind of labelled copies (``pseudo_copies``), scored by ``scorer``."""
     return {
         kind: copies_auc(scorer.score_videos(copies, batch_size, stride), column, sigma)
         for kind, copies in kinds.items()
