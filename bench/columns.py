@@ -1,0 +1,88 @@
+"""Each score column of a Ped2 run, judged by the label-free validation score.
+
+    python bench/columns.py --runs outputs/bench/ped2_<model>/<run> ... [--sigma 3] [--no-record]
+
+A model writes several score columns (whole-frame error, worst patch, flow error, their
+combination, per-location z-scores...); its config names one (``scoring.column``). For each run,
+the best checkpoint scores the label-free pseudo-anomalies of its held-out normal validation
+videos (the settings of ``conf/callbacks/label_free_validation.yaml``) once, and every column is
+judged by the mean label-free AUC over the kinds, smoothed with ``--sigma`` as test scores are.
+Beside it, the test micro AUC of the same column in the run's scores.csv. A default column may
+only follow the label-free figures; the test column shows what that choice does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.results import record  # noqa: E402
+from bench.smoothing import KINDS, run_label, run_pseudo_copies  # noqa: E402
+from vad.io.scores import read_scores  # noqa: E402
+from vad.scoring.metrics import evaluate  # noqa: E402
+from vad.scoring.options import ScoringOptions  # noqa: E402
+from vad.scoring.pipeline import score_frame  # noqa: E402
+from vad.scoring.pseudo_anomaly import copies_auc  # noqa: E402
+from vad.scoring.scorer import Scorer  # noqa: E402
+
+SKIP = {"video", "frame", "label", "filled"}
+SECTION = "UCSD Ped2: score columns by the label-free score (`bench/columns.py`)"
+HEADER = (
+    "| date | run | column | sigma | label-free val AUC (mean) | x2 / x3 / pasted | "
+    "test micro AUC | command |\n|---|---|---|---|---|---|---|---|\n"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", nargs="+", type=Path, required=True)
+    parser.add_argument("--sigma", type=float, default=3.0)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    for run in args.runs:
+        rows = column_rows(run.resolve(), args.sigma)
+        print(HEADER + rows, flush=True)
+        if not args.no_record:
+            record(SECTION, HEADER, rows)
+
+
+def column_rows(run: Path, sigma: float) -> str:
+    """One table row per score column of ``run``."""
+    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
+    options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
+    module, datamodule, kinds = run_pseudo_copies(run)
+    scorer = Scorer(module, options.aggregate)
+    scored = {k: scorer.score_videos(c, 16, datamodule.eval_stride) for k, c in kinds.items()}
+    test = read_scores(run / "scores.csv")
+    columns = [c for c in next(iter(scored.values())).columns if c not in SKIP]
+    rows = []
+    for column in columns:
+        if column not in test.columns or test[column].isna().any():
+            continue  # STAE's branch columns leave the frames that no clip covers empty
+        free = {k: copies_auc(s, column, sigma) for k, s in scored.items()}
+        frame = score_frame(test, ScoringOptions(column, options.normalization, sigma))
+        label = run_label(run) + (" (default)" if column == options.column else "")
+        cells = [
+            time.strftime("%Y-%m-%d"),
+            f"{label}: `{run.relative_to(ROOT)}`",
+            f"`{column}`",
+            f"{sigma:g}",
+            f"{np.mean(list(free.values())):.3f}",
+            " / ".join(f"{free[k]:.3f}" if k in free else "–" for k in KINDS),
+            f"{evaluate(frame)[0]['micro_auc']:.3f}",
+            f"`python bench/columns.py --runs {run.relative_to(ROOT)} --sigma {sigma:g}`",
+        ]
+        rows.append("| " + " | ".join(cells) + " |\n")
+    return "".join(rows)
+
+
+if __name__ == "__main__":
+    main()
