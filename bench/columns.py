@@ -1,6 +1,7 @@
 """Each score column of a Ped2 run, judged by the label-free validation score.
 
     python bench/columns.py --runs outputs/bench/ped2_<model>/<run> ... [--sigma 3] [--no-record]
+    python bench/columns.py --runs ... --decoy-speed 0.003   # pasted kind with a walking decoy
 
 A model writes several score columns (whole-frame error, worst patch, flow error, their
 combination, per-location z-scores...); its config names one (``scoring.column``). For each run,
@@ -45,20 +46,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", nargs="+", type=Path, required=True)
     parser.add_argument("--sigma", type=float, default=3.0)
+    parser.add_argument(
+        "--decoy-speed", type=float, help="pasted kind: a decoy at this pace, labelled normal"
+    )
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     for run in args.runs:
-        rows = column_rows(run.resolve(), args.sigma)
+        rows = column_rows(run.resolve(), args.sigma, args.decoy_speed)
         print(HEADER + rows, flush=True)
         if not args.no_record:
             record(SECTION, HEADER, rows)
 
 
-def column_rows(run: Path, sigma: float) -> str:
-    """One table row per score column of ``run``."""
+def column_rows(run: Path, sigma: float, decoy_speed: float | None = None) -> str:
+    """One table row per score column of ``run`` (pasted kind with a decoy at ``decoy_speed``)."""
     scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
     options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
-    module, datamodule, kinds = run_pseudo_copies(run)
+    decoy = {} if decoy_speed is None else {"decoy_speed": decoy_speed}
+    module, datamodule, kinds = run_pseudo_copies(run, decoy)
     scorer = Scorer(module, options.aggregate)
     scored = {k: scorer.score_videos(c, 16, datamodule.eval_stride) for k, c in kinds.items()}
     test = read_scores(run / "scores.csv")
@@ -74,11 +79,13 @@ def column_rows(run: Path, sigma: float) -> str:
             time.strftime("%Y-%m-%d"),
             f"{label}: `{run.relative_to(ROOT)}`",
             f"`{column}`",
-            f"{sigma:g}",
+            f"{sigma:g}" + ("" if decoy_speed is None else f", decoy {decoy_speed:g}"),
             f"{np.mean(list(free.values())):.3f}",
             " / ".join(f"{free[k]:.3f}" if k in free else "–" for k in KINDS),
             f"{evaluate(frame)[0]['micro_auc']:.3f}",
-            f"`python bench/columns.py --runs {run.relative_to(ROOT)} --sigma {sigma:g}`",
+            f"`python bench/columns.py --runs {run.relative_to(ROOT)} --sigma {sigma:g}"
+            + ("" if decoy_speed is None else f" --decoy-speed {decoy_speed:g}")
+            + "`",
         ]
         rows.append("| " + " | ".join(cells) + " |\n")
     return "".join(rows)

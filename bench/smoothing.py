@@ -84,9 +84,10 @@ def run_label(run: Path) -> str:
     return " ".join(o.removeprefix("experiment=") for o in kept)
 
 
-def run_pseudo_copies(run: Path) -> tuple[Any, Any, dict]:
+def run_pseudo_copies(run: Path, pasted: dict | None = None) -> tuple[Any, Any, dict]:
     """The run's best model, its datamodule and the label-free pseudo-anomaly copies of its
-    validation videos (``pseudo_copies`` with the callback's settings)."""
+    validation videos (``pseudo_copies`` with the callback's settings, ``pasted`` options
+    changed by ``pasted``)."""
     module, meta = load_model(run / "checkpoints" / "best.ckpt")
     datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
     datamodule.configure_clips(module.clip_length, module.modalities)
@@ -96,7 +97,7 @@ def run_pseudo_copies(run: Path) -> tuple[Any, Any, dict]:
         datamodule.videos("val"),
         settings["factors"],
         datamodule.modality_settings,
-        settings["pasted"],
+        {**settings["pasted"], **(pasted or {})},
     )
     return module, datamodule, kinds
 

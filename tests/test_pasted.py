@@ -82,6 +82,18 @@ def test_pasted_copies_are_labelled_where_the_object_shows() -> None:
         assert copy.labels.sum() == 12 and len(copy) == 60
 
 
+def test_a_decoy_glides_slowly_through_the_farthest_segment_labelled_normal() -> None:
+    options = {**OPTIONS, "decoy_speed": 0.01}
+    plain, decoyed = pasted_videos(_walking(1), 5, OPTIONS), pasted_videos(_walking(1), 5, options)
+    for one, two in zip(plain, decoyed, strict=True):
+        assert np.array_equal(one.labels, two.labels)  # decoy frames stay normal
+        changed = np.flatnonzero((one.frames != two.frames).reshape(len(one), -1).any(axis=1))
+        assert len(changed) > 0 and not one.labels[changed].any()
+        assert changed.min() >= 43 or changed.max() < 17  # inside the other segment
+    too_short = {**options, "span": 30}  # segments 5..35 and 25..55 overlap: no room
+    assert pasted_videos(_walking(1), 5, too_short) == []
+
+
 def test_label_free_kinds_are_chance_for_a_constant_model() -> None:
     module = _module()
     module.frame_scores = lambda out: {"psnr": torch.zeros(out.frame_ids.numel())}

@@ -66,6 +66,25 @@ class PastedObject:
         return patch, feathered_alpha(*patch.shape[:2])
 
 
+@dataclass(frozen=True)
+class PastedScene:
+    """The objects pasted into one copy: ``anomaly`` (labelled 1 where it shows) and ``decoys``
+    (the same object at a normal pace elsewhere, labelled 0): a score that finds the anomaly
+    and not the decoys finds its motion, not the paste."""
+
+    anomaly: PastedObject
+    decoys: tuple[PastedObject, ...] = ()
+
+    def labels(self, length: int) -> np.ndarray:
+        return self.anomaly.labels(length)
+
+    def render(self, frames: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        out = self.anomaly.render(frames)
+        for decoy in self.decoys:
+            out = decoy.render(out)
+        return out
+
+
 def _pixels(start: float, stop: float, size: int) -> tuple[int, int]:
     """Pixel range of the relative range [start, stop) (at least one pixel)."""
     first = round(start * size)

@@ -20,7 +20,7 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.data.clips import memory_video
 from vad.data.flow import compute_flow
-from vad.data.pasted import plan_pasted
+from vad.data.pasted import PastedScene, plan_pasted
 from vad.data.regions import native_frames, region_settings, video_boxes
 from vad.errors import DataError
 from vad.scoring.metrics import evaluate
@@ -106,33 +106,53 @@ def pasted_videos(
 ) -> list[CachedVideo]:
     """Copies (``<video>@<start>pasted``) of ``videos`` with one of their moving objects pasted
     gliding fast through a segment (``vad.data.pasted``; ``options``: ``copies``, ``span``,
-    ``size``, ``speed``), labelled 1 where it shows; flow and boxes as in ``sped_up_videos``
-    (boxes found at native resolution get the object pasted into the source frames too)."""
+    ``size``, ``speed`` and ``decoy_speed``: the same object also glides at that normal pace
+    through the segment farthest away, labelled normal; null = no decoy), labelled 1 where the
+    fast one shows; flow and boxes as in ``sped_up_videos`` (boxes found at native resolution
+    get the objects pasted into the source frames too). Videos too short are left out."""
     copies, span = int(options.get("copies", 2)), int(options.get("span", 24))
     size, speed = float(options.get("size", 0.15)), float(options.get("speed", 0.02))
+    decoy = options.get("decoy_speed")
     margin, made = max(1, int(clip_length)), []
     for video in videos:
         if len(video) - span - margin < margin:
             continue
         starts = np.unique(np.linspace(margin, len(video) - span - margin, copies).astype(int))
-        for n, start in enumerate(starts.tolist()):
-            plan = plan_pasted(video.frames, start, span, size, speed, leftward=bool(n % 2))
-            frames = np.stack(plan.render(list(video.frames)))
-            positions = np.arange(len(video))
-            name = f"{video.video}@{start}pasted"
+        scenes = [_scene(video.frames, s, starts, span, size, speed, decoy) for s in starts]
+        if None in scenes:
+            continue  # no room for a decoy segment apart from the fast one
+        for start, scene in zip(starts.tolist(), scenes, strict=True):
+            frames = np.stack(scene.render(list(video.frames)))
+            name, positions = f"{video.video}@{start}pasted", np.arange(len(video))
+            labels = scene.labels(len(video))
             made.append(
-                _copy(
-                    video,
-                    name,
-                    frames,
-                    positions,
-                    plan.labels(len(video)),
-                    modalities,
-                    settings,
-                    plan.render,
-                )
+                _copy(video, name, frames, positions, labels, modalities, settings, scene.render)
             )
     return made
+
+
+def _scene(
+    frames: np.ndarray,
+    start: int,
+    starts: np.ndarray,
+    span: int,
+    size: float,
+    speed: float,
+    decoy: float | None,
+) -> PastedScene | None:
+    """The fast object from ``start`` (leftward for every other start) and, with a ``decoy``
+    speed, the same object at that pace from the farthest of ``starts`` (None: none is
+    ``span`` frames away)."""
+    leftward = bool(int(np.searchsorted(starts, start)) % 2)
+    anomaly = plan_pasted(frames, start, span, size, speed, leftward=leftward)
+    if decoy is None:
+        return PastedScene(anomaly)
+    other = int(max(starts.tolist(), key=lambda s: abs(s - start)))
+    if abs(other - start) < span:
+        return None
+    return PastedScene(
+        anomaly, (plan_pasted(frames, other, span, size, float(decoy), not leftward),)
+    )
 
 
 def pseudo_copies(
