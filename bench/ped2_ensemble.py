@@ -87,8 +87,11 @@ def train(model: str, data_root: Path) -> None:
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def ensemble_command(runs: dict[str, Path], out: Path) -> list[str]:
-    """``ensemble.py`` with every member at weight 1, evaluated on all videos."""
+def ensemble_command(
+    runs: dict[str, Path], out: Path, scores: dict[str, Path] | None = None
+) -> list[str]:
+    """``ensemble.py`` with every member at weight 1, evaluated on all videos; ``scores``: other
+    score files of the members than their runs' (the runs still give columns and statistics)."""
     command = [sys.executable, "ensemble.py", f"hydra.run.dir={out}", "tune_videos=all"]
     for name in MODELS[:4]:
         if name not in runs:
@@ -101,6 +104,9 @@ def ensemble_command(runs: dict[str, Path], out: Path) -> list[str]:
             f"{plus}members.{name}.column={column}",
             f"{plus}weights.{name}=1",
         ]
+        if scores is not None:
+            command[-3] = f"{plus}members.{name}.scores={scores[name]}"
+            command.append(f"{plus}members.{name}.stats={run / 'checkpoints' / 'best.ckpt'}")
     return command
 
 

@@ -84,10 +84,12 @@ def run_label(run: Path) -> str:
     return " ".join(o.removeprefix("experiment=") for o in kept)
 
 
-def run_pseudo_copies(run: Path, pasted: dict | None = None) -> tuple[Any, Any, dict]:
+def run_pseudo_copies(
+    run: Path, pasted: dict | None = None, clip_length: int | None = None
+) -> tuple[Any, Any, dict]:
     """The run's best model, its datamodule and the label-free pseudo-anomaly copies of its
     validation videos (``pseudo_copies`` with the callback's settings, ``pasted`` options
-    changed by ``pasted``)."""
+    changed by ``pasted``; segments placed for ``clip_length`` when given)."""
     module, meta = load_model(run / "checkpoints" / "best.ckpt")
     datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
     datamodule.configure_clips(module.clip_length, module.modalities)
@@ -98,6 +100,7 @@ def run_pseudo_copies(run: Path, pasted: dict | None = None) -> tuple[Any, Any, 
         settings["factors"],
         datamodule.modality_settings,
         {**settings["pasted"], **(pasted or {})},
+        clip_length,
     )
     return module, datamodule, kinds
 

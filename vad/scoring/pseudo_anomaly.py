@@ -161,21 +161,20 @@ def pseudo_copies(
     factors: Sequence[int] = (2, 3),
     settings: Mapping[str, Mapping[str, Any] | None] | None = None,
     pasted: Mapping[str, Any] | None = None,
+    clip_length: int | None = None,
 ) -> dict[str, list[CachedVideo]]:
     """Labelled copies of the normal ``videos`` for each kind of pseudo-anomaly the ``model``
-    (its ``clip_length`` and ``modalities``) is asked to find: ``x<factor>`` for sped-up
-    segments, ``pasted`` for a pasted moving object (``pasted`` options; None = not used).
-    Kinds no video is long enough for are left out."""
+    (its ``clip_length``, unless given: models given the same one get the same segments, and
+    ``modalities``) is asked to find: ``x<factor>`` for sped-up segments, ``pasted`` for a
+    pasted moving object (``pasted`` options; None = not used). Kinds no video is long enough
+    for are left out."""
+    length = int(clip_length or model.clip_length)
     kinds = {
-        f"x{factor}": sped_up_videos(
-            videos, model.clip_length, factor, 2, model.modalities, settings
-        )
+        f"x{factor}": sped_up_videos(videos, length, factor, 2, model.modalities, settings)
         for factor in factors
     }
     if pasted is not None:
-        kinds["pasted"] = pasted_videos(
-            videos, model.clip_length, pasted, model.modalities, settings
-        )
+        kinds["pasted"] = pasted_videos(videos, length, pasted, model.modalities, settings)
     return {kind: copies for kind, copies in kinds.items() if copies}
 
 
