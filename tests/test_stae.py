@@ -239,8 +239,8 @@ def test_train_predict_gives_exactly_one_mixed_score_per_frame(make_cfg, tmp_pat
     assert (worst["recon_mse"].fillna(0) >= scores["recon_mse"].fillna(0) - 1e-9).all()
     assert (worst["pred_mse"].fillna(0) >= scores["pred_mse"].fillna(0) - 1e-9).all()
 
-    table = select_mix(run, factors=(2,))
-    assert table["factor"].tolist() == [2] * 7 + ["mean"] * 7
+    table = select_mix(run, {"factors": [2], "pasted": {"copies": 1, "span": 6}}, sigma=1.0)
+    assert table["kind"].tolist() == ["x2"] * 7 + ["pasted"] * 7 + ["mean"] * 7
     assert table["micro_auc"].between(0, 1).all()
 
 

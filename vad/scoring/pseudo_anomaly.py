@@ -274,19 +274,3 @@ def _copy_boxes(
         selected = [native[int(p)] for p in positions]
         return video_boxes(render(selected) if render else selected, checked)
     return video_boxes(list(frames), checked)
-
-
-def pseudo_scores(
-    scorer: Scorer, videos: Sequence[CachedVideo], factor: int, batch_size: int = 16
-) -> pd.DataFrame:
-    """Raw score columns of sped-up copies of ``videos``, aggregated per frame (no derived
-    columns), with their pseudo labels."""
-    copies = sped_up_videos(videos, scorer.model.clip_length, factor)
-    tables = []
-    for copy in copies:
-        rows = [scorer.rows(out) for out in scorer.predictions([copy], batch_size)]
-        raw = pd.concat(rows, ignore_index=True)
-        table = raw.groupby(["video", "frame"], sort=True).agg(scorer.aggregate).reset_index()
-        table["label"] = copy.labels[table["frame"].to_numpy()]
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True)
