@@ -18,7 +18,7 @@ import pytest
 from omegaconf import open_dict
 
 from tests.helpers import ROOT, write_frames
-from tests.test_layouts import folder_labels, make_folder_dataset
+from tests.test_layouts_folder import folder_labels, make_folder_dataset
 from tests.trained_runs import unet_run_fixture  # noqa: F401
 from vad.cli import extras
 from vad.data.clips import memory_video
