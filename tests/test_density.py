@@ -151,6 +151,10 @@ def test_only_enabled_attributes_are_scored_and_empty_frames_score_lowest() -> N
     assert set(columns) == {"velocity", "density"}
     density = columns["density"]
     assert density[0] == density[3] and (density[0] < density[1:3]).all()
+    # a raw column gives an empty frame the lowest distance an object can have, not a value an
+    # arbitrary number of its units below (min-max and smoothing would weigh that gap)
+    velocity = columns["velocity"]
+    assert velocity[0] == velocity[3] == 0.0 and (velocity[1:3] >= 0).all()
     assert out.maps.shape == (4, 1, 120, 160) and out.maps[0].abs().sum() == 0
     assert (out.maps[1] > 0).any()
 

@@ -9,7 +9,7 @@ that step; validation measures the mean and std of every attribute's score on th
 normal videos, which calibrate them.
 
 Score columns (per frame, max over its objects): one per scored attribute, or group of attributes
-scored jointly (``joint``; raw kNN distance; -1 without objects), and ``density``: the sum of the
+scored jointly (``joint``; raw kNN distance; 0 without objects), and ``density``: the sum of the
 calibrated (z-scored) scores of an object, a
 frame without objects one below the lowest an object can get. ``maps`` paints each object's
 ``density`` above that floor inside its box.
@@ -39,8 +39,10 @@ from vad.models.density.features import (
 )
 
 COLUMN = "density"
-#: an attribute column's value for a frame without objects (distances are >= 0)
-NO_OBJECT = -1.0
+#: an attribute column's value for a frame without objects: the lowest distance an object can
+#: have (a fixed -1 would sit an arbitrary number of the distances' units below every object, and
+#: after per-video min-max and smoothing drag down the frames next to empty ones)
+NO_OBJECT = 0.0
 
 
 class DensityModule(VADModule):
