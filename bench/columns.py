@@ -2,6 +2,7 @@
 
     python bench/columns.py --runs outputs/bench/ped2_<model>/<run> ... [--sigma 3] [--no-record]
     python bench/columns.py --runs ... --decoy-speed 0.003   # pasted kind with a walking decoy
+    python bench/columns.py --runs ... --clip-length 32      # the same segments for every run
 
 A model writes several score columns (whole-frame error, worst patch, flow error, their
 combination, per-location z-scores...); its config names one (``scoring.column``). For each run,
@@ -49,21 +50,30 @@ def main() -> None:
     parser.add_argument(
         "--decoy-speed", type=float, help="pasted kind: a decoy at this pace, labelled normal"
     )
+    parser.add_argument(
+        "--clip-length",
+        type=int,
+        help="place the segments for this clip length (runs of models with different clip "
+        "lengths are only comparable on the same copies)",
+    )
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     for run in args.runs:
-        rows = column_rows(run.resolve(), args.sigma, args.decoy_speed)
+        rows = column_rows(run.resolve(), args.sigma, args.decoy_speed, args.clip_length)
         print(HEADER + rows, flush=True)
         if not args.no_record:
             record(SECTION, HEADER, rows)
 
 
-def column_rows(run: Path, sigma: float, decoy_speed: float | None = None) -> str:
-    """One table row per score column of ``run`` (pasted kind with a decoy at ``decoy_speed``)."""
+def column_rows(
+    run: Path, sigma: float, decoy_speed: float | None = None, clip_length: int | None = None
+) -> str:
+    """One table row per score column of ``run`` (pasted kind with a decoy at ``decoy_speed``;
+    segments placed for ``clip_length``)."""
     scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
     options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
     decoy = {} if decoy_speed is None else {"decoy_speed": decoy_speed}
-    module, datamodule, kinds = run_pseudo_copies(run, decoy)
+    module, datamodule, kinds = run_pseudo_copies(run, decoy, clip_length)
     scorer = Scorer(module, options.aggregate)
     scored = {k: scorer.score_videos(c, 16, datamodule.eval_stride) for k, c in kinds.items()}
     test = read_scores(run / "scores.csv")
@@ -79,12 +89,15 @@ def column_rows(run: Path, sigma: float, decoy_speed: float | None = None) -> st
             time.strftime("%Y-%m-%d"),
             f"{label}: `{run.relative_to(ROOT)}`",
             f"`{column}`",
-            f"{sigma:g}" + ("" if decoy_speed is None else f", decoy {decoy_speed:g}"),
+            f"{sigma:g}"
+            + ("" if decoy_speed is None else f", decoy {decoy_speed:g}")
+            + ("" if clip_length is None else f", clips of {clip_length}"),
             f"{np.mean(list(free.values())):.3f}",
             " / ".join(f"{free[k]:.3f}" if k in free else "–" for k in KINDS),
             f"{evaluate(frame)[0]['micro_auc']:.3f}",
             f"`python bench/columns.py --runs {run.relative_to(ROOT)} --sigma {sigma:g}"
             + ("" if decoy_speed is None else f" --decoy-speed {decoy_speed:g}")
+            + ("" if clip_length is None else f" --clip-length {clip_length}")
             + "`",
         ]
         rows.append("| " + " | ".join(cells) + " |\n")
