@@ -1,12 +1,13 @@
 """Equal-weight ensemble of the Ped2 members at their defaults; appends a row to results.md.
 
     python bench/ped2_ensemble.py [--models unet stae roadmap joint density] [--train]
-    python bench/ped2_ensemble.py --run roadmap=outputs/bench/ped2_roadmap/<run>  # not the newest
+    python bench/ped2_ensemble.py --run roadmap=outputs/bench/ped2_roadmap/<run>  # another run
 
 ``unet_objects`` (``experiment=ped2_unet_objects``: the U-Net on object crops) can stand in for
 ``unet``.
 
-Members: the newest labelled ``outputs/bench/ped2_<model>/<run>`` of each model (``--train``
+Members: the newest labelled ``outputs/bench/ped2_<model>/<run>`` of each model trained at
+today's defaults (``at_defaults``: runs of rejected variants are passed over; ``--train``
 first trains, with ``bench/ped2.py``, every model that has none; ``--retrain`` trains all of
 them). ``ensemble.py`` fuses them with equal weights at its defaults (each member min-max
 normalised per video, the fused score smoothed per video) and evaluates on all test videos: no
@@ -23,9 +24,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from hydra import compose, initialize_config_dir  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
 
 from bench.ensemble_sweep import PED2, _labelled_ped2  # noqa: E402
 from bench.results import record  # noqa: E402
@@ -75,10 +80,50 @@ def main() -> None:
 
 
 def newest_run(model: str, data_root: Path) -> Path | None:
-    """The newest finished, labelled Ped2 run of ``model`` (None when there is none)."""
+    """The newest finished, labelled Ped2 run of ``model`` at today's defaults: every override
+    it was trained with (beyond the data root and hydra's) equals today's value of that key, so
+    runs of rejected variants are passed over (None when there is none)."""
     runs = sorted((ROOT / "outputs" / "bench" / f"ped2_{model}").glob("*/metrics.json"))
     usable = [r.parent for r in runs if _labelled_ped2(r.parent, data_root)]
+    usable = [r for r in usable if at_defaults(r)]
     return usable[-1] if usable else None
+
+
+#: settings that do not change what a run learns
+NOT_COMPARED = (
+    "data.root",
+    "trainer.enable_progress_bar",
+    "trainer.enable_model_summary",
+    "callbacks.rich_progress_bar",
+)
+
+
+def at_defaults(run: Path) -> bool:
+    """Whether ``run`` was trained at today's defaults: every setting of its model, data (but the
+    root), trainer and callbacks that today's config of its experiment also has holds the same
+    value there (settings added since, display settings and scoring, which every reader of the
+    scores redoes, are not compared)."""
+    saved = OmegaConf.load(run / ".hydra" / "config.yaml")
+    overrides = [str(o) for o in OmegaConf.load(run / ".hydra" / "overrides.yaml")]
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        today = compose("train", overrides=[o for o in overrides if o.startswith("experiment=")])
+    ran, now = _flat(saved), _flat(today)
+    return all(now[key] == value for key, value in ran.items() if key in now)
+
+
+def _flat(cfg: Any) -> dict[str, Any]:
+    """Dotted key -> value of the sections that decide what a run learns."""
+    flat: dict[str, Any] = {}
+    for section in ("model", "data", "trainer", "callbacks"):
+        node = OmegaConf.to_container(cfg.get(section) or OmegaConf.create({}), resolve=False)
+        stack = [(section, node)]
+        while stack:
+            prefix, value = stack.pop()
+            if isinstance(value, dict):
+                stack += [(f"{prefix}.{k}", v) for k, v in value.items()]
+            else:
+                flat[prefix] = value
+    return {k: v for k, v in flat.items() if not k.startswith(NOT_COMPARED)}
 
 
 def train(model: str, data_root: Path) -> None:
