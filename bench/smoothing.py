@@ -3,12 +3,13 @@
     python bench/smoothing.py [--models unet stae roadmap joint density] [--no-record]
     python bench/smoothing.py --runs outputs/bench/levers/<run> ...   # any finished Ped2 runs
 
-For the newest labelled Ped2 run of each model at today's defaults (``bench/ped2.py``), its best checkpoint scores
-the pseudo-anomalies of the label-free validation score (sped-up segments x2 and x3 and a pasted
-moving object, with the settings of ``conf/callbacks/label_free_validation.yaml``) in copies of
-its held-out normal validation videos, and the mean label-free AUC is computed for each Gaussian
-sigma (frames) of the smoothing; beside it, the test micro AUC of the run's scores.csv at the
-same sigmas (the run's column and normalisation). A default sigma may only follow the label-free
+For the newest labelled Ped2 run of each model at today's defaults (``bench/ped2.py``), its
+best checkpoint scores the pseudo-anomalies of the label-free validation score (sped-up segments
+x2 and x3 and a pasted moving object, with the settings of
+``conf/callbacks/label_free_validation.yaml``) in copies of its held-out normal validation
+videos, and the mean label-free AUC is computed for each Gaussian sigma (frames) of the
+smoothing; beside it, the test micro AUC of the run's scores.csv at the same sigmas (the run's
+column and normalisation). A default sigma may only follow the label-free
 columns; the test columns show what that choice does.
 """
 
