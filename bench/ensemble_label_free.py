@@ -69,7 +69,7 @@ def main() -> None:
     command += "".join(f" --run {m}={r}" for m, r in chosen.items())
     for variant in args.variants:
         free = fused(runs, copies, variant, out / "label_free" / _slug(variant))
-        test = fused(runs, runs, variant, out / "test" / _slug(variant))
+        test = fused(runs, None, variant, out / "test" / _slug(variant))
         kinds = {k: _auc(free[free["video"].str.endswith(k)]) for k in ("x2", "x3", "pasted")}
         summary = evaluate(test)[0]
         cells = [
@@ -105,11 +105,13 @@ def write_copy_scores(runs: dict[str, Path], out: Path) -> dict[str, Path]:
     return written
 
 
-def fused(runs: dict[str, Path], scores: dict[str, Path], variant: str, out: Path) -> pd.DataFrame:
+def fused(
+    runs: dict[str, Path], scores: dict[str, Path] | None, variant: str, out: Path
+) -> pd.DataFrame:
     """The equal-weight fusion (``ensemble.py``, ``variant`` overrides) of the members' ``scores``
-    (``runs`` give their columns and stored statistics): video, frame, label, score."""
-    own = None if scores is runs else scores
-    command = [*ensemble_command(runs, out, own), "report=false", *shlex.split(variant)]
+    (None: the runs' test scores; ``runs`` give columns and stored statistics): video, frame,
+    label, score."""
+    command = [*ensemble_command(runs, out, scores), "report=false", *shlex.split(variant)]
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     frame = pd.read_csv(out / "fused_scores.csv", dtype={"video": str})
     return frame[["video", "frame", "label", "score"]]
