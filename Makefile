@@ -29,7 +29,7 @@ demo: install
 	@set -e; run=outputs/demo/$$(date +%Y-%m-%d_%H-%M-%S); \
 	$(BIN)/python train.py experiment=demo hydra.run.dir=$$run/train; \
 	$(BIN)/python predict.py ckpt_path=$$run/train hydra.run.dir=$$run/predict; \
-	$(BIN)/python ensemble.py members.unet.scores=$$run/predict hydra.run.dir=$$run/ensemble; \
+	$(BIN)/python ensemble.py "members=[$$run/predict]" hydra.run.dir=$$run/ensemble; \
 	echo "demo outputs: $$run"
 
 test: install-dev

@@ -121,7 +121,7 @@ def sweep_command(
     for (name, (path, column)), count in zip(
         members.items(), grid_levels(len(members), jobs), strict=True
     ):
-        plus = "" if name in MODELS else "+"
+        plus = "+"  # conf/ensemble.yaml names no member
         command += [f"{plus}members.{name}.scores={path}", f"{plus}members.{name}.column={column}"]
         levels = np.linspace(0, 1, count) if count > 1 else [1.0]
         command.append(f"{plus}weights.{name}=" + ",".join(f"{v:g}" for v in levels))

@@ -138,11 +138,8 @@ def ensemble_command(
     """``ensemble.py`` with every member at weight 1, evaluated on all videos; ``scores``: other
     score files of the members than their runs' (the runs still give columns and statistics)."""
     command = [sys.executable, "ensemble.py", f"hydra.run.dir={out}", "tune_videos=all"]
-    for name in MODELS[:4]:
-        if name not in runs:
-            command.append(f"weights.{name}=0")
     for name, run in runs.items():
-        plus = "" if name in MODELS[:4] else "+"
+        plus = "+"  # conf/ensemble.yaml names no member
         column = json.loads((run / "metrics.json").read_text())["score"]["column"]
         command += [
             f"{plus}members.{name}.scores={run.relative_to(ROOT)}",

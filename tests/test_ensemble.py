@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 
 from vad.ensembles import members as member_files
 from vad.ensembles.fusion import fuse, normalized_weights
@@ -119,11 +119,12 @@ def test_fused_scores_by_hand(make_cfg, tmp_path: Path) -> None:
         make_cfg,
         tmp_path,
         [
-            f"members.unet.scores={a}",
-            "members.unet.column=mse",
-            f"members.joint.scores={tmp_path / 'b'}",
-            "weights.unet=3",
-            "weights.joint=1",
+            f"+members.unet.scores={a}",
+            "+members.unet.column=mse",
+            f"+members.joint.scores={tmp_path / 'b'}",
+            "+members.joint.column=psnr",
+            "+weights.unet=3",
+            "+weights.joint=1",
             "tune_videos=all",
         ],
     )
@@ -142,20 +143,20 @@ def test_members_must_score_the_same_frames(make_cfg, tmp_path: Path) -> None:
     a = write_member(tmp_path / "a.csv", {"01": [1, 2, 3, 4], "02": [1, 2, 3]})
     b = write_member(tmp_path / "b.csv", {"01": [1, 2, 3], "02": [1, 2, 3]})
     c = write_member(tmp_path / "c.csv", {"01": [1, 2, 3, 4], "02": [1, 2, 3], "05": [1]})
-    base = [f"members.unet.scores={a}", "members.unet.column=mse", "members.joint.column=mse"]
+    base = [f"+members.unet.scores={a}", "+members.unet.column=mse", "+members.joint.column=mse"]
     with pytest.raises(
         ScoreFileError, match=r"'joint'.*lacks 1 frames, e.g. video '01' frames \[103\]"
     ):
-        run(make_cfg, tmp_path, [*base, f"members.joint.scores={b}"])
+        run(make_cfg, tmp_path, [*base, f"+members.joint.scores={b}"])
     with pytest.raises(
         ScoreFileError, match=r"'joint'.*has extra 1 frames, e.g. video '05' frames \[100\]"
     ):
-        run(make_cfg, tmp_path, [*base, f"members.joint.scores={c}"])
+        run(make_cfg, tmp_path, [*base, f"+members.joint.scores={c}"])
     with pytest.raises(ScoreFileError, match=r"member 'joint'.*missing column\(s\) \['psnr'\]"):
         run(
             make_cfg,
             tmp_path,
-            [f"members.unet.scores={a}", "members.unet.column=mse", f"members.joint.scores={a}"],
+            [*base[:2], f"+members.joint.scores={a}", "+members.joint.column=psnr"],
         )
 
 
@@ -171,10 +172,10 @@ def test_members_must_agree_on_labels(make_cfg, tmp_path: Path) -> None:
             make_cfg,
             tmp_path,
             [
-                f"members.unet.scores={a}",
-                f"members.joint.scores={tmp_path / 'b.csv'}",
-                "members.unet.column=mse",
-                "members.joint.column=mse",
+                f"+members.unet.scores={a}",
+                f"+members.joint.scores={tmp_path / 'b.csv'}",
+                "+members.unet.column=mse",
+                "+members.joint.column=mse",
                 "tune_videos=all",
             ],
         )
@@ -187,8 +188,8 @@ def test_smoothing_stays_inside_each_video(make_cfg, tmp_path: Path) -> None:
         make_cfg,
         tmp_path,
         [
-            f"members.unet.scores={path}",
-            "members.unet.column=mse",
+            f"+members.unet.scores={path}",
+            "+members.unet.column=mse",
             "normalization=none",
             "smoothing.sigma=3",
         ],
@@ -202,7 +203,9 @@ def test_smoothing_stays_inside_each_video(make_cfg, tmp_path: Path) -> None:
 def test_submission_ids_and_order(make_cfg, tmp_path: Path) -> None:
     values = {"10": [3.0, 1.0], "2": [5.0, 4.0], "cam_b": [1.0, 2.0]}
     path = write_member(tmp_path / "a.csv", values, labels=None)
-    value, out = run(make_cfg, tmp_path, [f"members.unet.scores={path}", "members.unet.column=mse"])
+    value, out = run(
+        make_cfg, tmp_path, [f"+members.unet.scores={path}", "+members.unet.column=mse"]
+    )
     assert value is None  # no labels: nothing to evaluate
     lines = (out / "submission.csv").read_text().splitlines()
     assert lines[0] == "Id,Predicted"
@@ -224,7 +227,7 @@ def test_train_statistics_are_found_or_named(make_cfg, tmp_path: Path) -> None:
     write_member(
         run_dir / "scores.csv", {"01": [1.0, 2.0, 5.0], "02": [3.0, 3.0, 3.0]}, "mse", labels
     )
-    overrides = [f"members.unet.scores={run_dir}", "members.unet.column=mse"]
+    overrides = [f"+members.unet.scores={run_dir}", "+members.unet.column=mse"]
     overrides += ["normalization=train_zscore", "tune_videos=all"]
     with pytest.raises(
         ScoreFileError, match=r"member 'unet'.*training statistics.*members.unet.stats="
@@ -240,7 +243,7 @@ def test_train_statistics_are_found_or_named(make_cfg, tmp_path: Path) -> None:
     with pytest.raises(
         VADError, match=r"member 'unet'.*no training statistics for score column 'mse'"
     ):
-        run(make_cfg, tmp_path, [*overrides, f"members.unet.stats={tmp_path / 'other.json'}"])
+        run(make_cfg, tmp_path, [*overrides, f"+members.unet.stats={tmp_path / 'other.json'}"])
 
 
 CLASSES = {"01": True, "02": True, "03": True, "04": False, "05": True, "06": False}
@@ -283,8 +286,8 @@ def test_options_are_validated() -> None:
 
 def test_leakage_free_metrics_and_cv(make_cfg, tmp_path: Path) -> None:
     a, b = noisy_member(tmp_path / "a.csv", 1), noisy_member(tmp_path / "b.csv", 2)
-    base = [f"members.unet.scores={a}", f"members.joint.scores={b}"]
-    base += ["members.unet.column=mse", "members.joint.column=mse"]
+    base = [f"+members.unet.scores={a}", f"+members.joint.scores={b}"]
+    base += ["+members.unet.column=mse", "+members.joint.column=mse"]
     value, out = run(make_cfg, tmp_path, [*base, "report=true"])
     metrics = json.loads((out / "metrics.json").read_text())
     tune, held_out = metrics["tune"]["videos"], metrics["eval"]["videos"]
@@ -313,7 +316,7 @@ def test_train_statistics_from_the_member_run(make_cfg, tmp_path: Path) -> None:
     labels = {"01": [0, 0, 1], "02": [0, 1, 1]}
     write_member(train_run / "scores.csv", {"01": [2.0, 4.0, 6.0], "02": [0, 2, 2]}, "mse", labels)
     (train_run / SCORING_FILE).write_text(json.dumps({"aggregate": "mean", "patch_size": 16}))
-    overrides = [f"members.unet.scores={train_run}", "members.unet.column=mse"]
+    overrides = [f"+members.unet.scores={train_run}", "+members.unet.column=mse"]
     _, out = run(make_cfg, tmp_path, [*overrides, "normalization=train_minmax", "tune_videos=all"])
     fused = pd.read_csv(out / "fused_scores.csv", dtype={"video": str})
     q999 = stats["columns"]["mse"]["quantiles"]["0.999"]  # train_minmax: (s - min) / (q999 - min)
@@ -330,11 +333,41 @@ def test_score_files_are_read_once_per_process(make_cfg, tmp_path: Path, monkeyp
     real = member_files.read_scores
     monkeypatch.setattr(member_files, "read_scores", lambda path: reads.append(path) or real(path))
     a, b = noisy_member(tmp_path / "a.csv", 1), noisy_member(tmp_path / "b.csv", 2)
-    base = [f"members.unet.scores={a}", f"members.joint.scores={b}"]
-    base += ["members.unet.column=mse", "members.joint.column=mse"]
-    first, _ = run(make_cfg, tmp_path, [*base, "weights.unet=1"])
-    second, _ = run(make_cfg, tmp_path, [*base, "weights.unet=2"])
+    base = [f"+members.unet.scores={a}", f"+members.joint.scores={b}"]
+    base += ["+members.unet.column=mse", "+members.joint.column=mse"]
+    first, _ = run(make_cfg, tmp_path, [*base, "+weights.unet=1"])
+    second, _ = run(make_cfg, tmp_path, [*base, "+weights.unet=2"])
     assert len(reads) == 2 and first != second
     noisy_member(tmp_path / "b.csv", 3)
-    run(make_cfg, tmp_path, [*base, "weights.unet=2"])
+    run(make_cfg, tmp_path, [*base, "+weights.unet=2"])
     assert len(reads) == 3  # a changed file is read again
+
+
+def _scored_run(folder: Path, model: str, column: str, seed: int) -> Path:
+    """A predict run folder: scores.csv and the scoring.json its model's contract wrote."""
+    noisy_member(folder / "scores.csv", seed, column)
+    settings = {"aggregate": "mean", "patch_size": 16, "column": column, "model": model}
+    (folder / "scoring.json").write_text(json.dumps(settings))
+    return folder
+
+
+def test_members_are_runs_named_by_their_model(make_cfg, tmp_path: Path) -> None:
+    a = _scored_run(tmp_path / "r1", "density", "density", 1)
+    b = _scored_run(tmp_path / "r2", "unet", "psnr", 2)
+    c = _scored_run(tmp_path / "r3", "unet", "psnr", 3)
+    _, out = run(make_cfg, tmp_path, [f"members=[{a},{b},{c}]", "tune_videos=all"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert sorted(metrics["members"]) == ["density", "unet", "unet_2"]
+    assert metrics["members"]["density"]["column"] == "density"  # read from the run
+    assert metrics["members"]["unet_2"]["column"] == "psnr"
+    # any name, a path alone; the column still comes from the run
+    _, out = run(make_cfg, tmp_path, [f"+members.cam={a}", "tune_videos=all"])
+    assert json.loads((out / "metrics.json").read_text())["members"]["cam"]["column"] == "density"
+    bare = noisy_member(tmp_path / "bare" / "scores.csv", 4)
+    with pytest.raises(EnsembleConfigError, match=r"members.bare: .* set members.bare.column="):
+        run(make_cfg, tmp_path, [f"+members.bare={bare}", "tune_videos=all"])
+
+
+def test_ensemble_config_names_no_model() -> None:
+    cfg = OmegaConf.load(Path(__file__).resolve().parents[1] / "conf" / "ensemble.yaml")
+    assert cfg.members is None and cfg.weights == {}

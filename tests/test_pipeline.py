@@ -51,7 +51,7 @@ def test_train_predict_ensemble(make_cfg, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(scores, train_scores, check_exact=False, rtol=1e-5)
 
     ecfg = make_cfg(
-        "ensemble", [f"members.unet.scores={tmp_path / 'predict'}", "smoothing.sigma=2"]
+        "ensemble", [f"+members.unet.scores={tmp_path / 'predict'}", "smoothing.sigma=2"]
     )
     with open_dict(ecfg):
         ecfg.paths.output_dir = str(tmp_path / "ensemble")
@@ -108,7 +108,7 @@ def test_original_frame_ids_survive_to_scores_and_submission(make_cfg, tmp_path:
     # frames 30, 31 form a run shorter than a clip: they take the nearest scored frame's score
     last = scores[scores["video"] == "01"].set_index("frame")
     assert last.loc[30, "filled"] == 1 and last.loc[30, "psnr"] == last.loc[16, "psnr"]
-    ecfg = make_cfg("ensemble", [f"members.unet.scores={cfg.paths.output_dir}"])
+    ecfg = make_cfg("ensemble", [f"+members.unet.scores={cfg.paths.output_dir}"])
     with open_dict(ecfg):
         ecfg.paths.output_dir = str(tmp_path / "ensemble")
     assert ensemble(ecfg) is None  # no labels: nothing to evaluate

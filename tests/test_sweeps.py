@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def members(tmp_path: Path) -> list[str]:
     a, b = noisy_member(tmp_path / "a.csv", 1), noisy_member(tmp_path / "b.csv", 2)
     return [
-        f"members.unet.scores={a}",
-        f"members.joint.scores={b}",
-        "members.unet.column=mse",
-        "members.joint.column=mse",
+        f"+members.unet.scores={a}",
+        f"+members.joint.scores={b}",
+        "+members.unet.column=mse",
+        "+members.joint.column=mse",
     ]
 
 
@@ -42,7 +42,7 @@ def multirun(sweep_dir: Path, overrides: list[str]) -> subprocess.CompletedProce
 
 def test_multirun_writes_summary_and_best_config(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
-    multirun(sweep, [*members(tmp_path), "weights.unet=0,1", "weights.joint=0,1"])
+    multirun(sweep, [*members(tmp_path), "+weights.unet=0,1", "+weights.joint=0,1"])
     table = pd.read_csv(sweep / "summary.csv")
     assert len(table) == 4
     assert table["status"].tolist()[:3] == ["ok"] * 3 and table["status"].iloc[-1] == "invalid"
@@ -68,8 +68,8 @@ def test_multirun_writes_summary_and_best_config(tmp_path: Path) -> None:
     GlobalHydra.instance().clear()
     # a second sweep into the same folder summarises its own jobs only
     again = [
-        "weights.unet=1",
-        "weights.joint=1,2",
+        "+weights.unet=1",
+        "+weights.joint=1,2",
         "hydra.callbacks.sweep_summary.rerun_best=false",
     ]
     multirun(sweep, [*members(tmp_path), *again])
@@ -78,7 +78,7 @@ def test_multirun_writes_summary_and_best_config(tmp_path: Path) -> None:
 
 def test_multirun_cross_validates_the_grid(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
-    overrides = ["cv_folds=3", "weights.unet=0,1", "weights.joint=1,2"]
+    overrides = ["cv_folds=3", "+weights.unet=0,1", "+weights.joint=1,2"]
     multirun(
         sweep, [*members(tmp_path), *overrides, "hydra.callbacks.sweep_summary.rerun_best=false"]
     )
@@ -106,7 +106,7 @@ def test_optuna_config_composes() -> None:
     assert sweeper._target_ == "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"
     assert sweeper.sampler._target_ == "optuna.samplers.TPESampler"
     assert sweeper.direction == "maximize" and sweeper.n_trials > 3
-    assert {"weights.unet", "normalization", "smoothing.sigma"} <= set(sweeper.params)
+    assert {"++weights.unet", "normalization", "smoothing.sigma"} <= set(sweeper.params)
     GlobalHydra.instance().clear()
 
 

@@ -28,7 +28,7 @@ class LabelFreeValidation(Callback):
 
     def __init__(
         self,
-        column: str = "psnr",
+        column: str | None = None,
         factors: Sequence[int] = (2, 3),
         every_n_epochs: int = 1,
         aggregate: str = "mean",
@@ -64,7 +64,7 @@ class LabelFreeValidation(Callback):
             aucs = kinds_aucs(
                 Scorer(pl_module, self.aggregate),
                 self._copies,
-                self.column,
+                self.column or pl_module.contract.score_column,
                 sigma=self.sigma,
                 stride=getattr(trainer.datamodule, "eval_stride", 1),
             )

@@ -31,7 +31,7 @@ def member_stats(member: Member) -> dict[str, Any]:
     cache_key = (str(member.path), member.stats or "")
     if cache_key not in _LOADED:
         stats, source = _find(member)
-        settings = _scoring_settings(member.path.parent)
+        settings = scoring_settings(member.path.parent)
         try:
             check_stats_compatible(
                 stats,
@@ -91,7 +91,7 @@ def _read(member: Member, path: Path) -> dict[str, Any] | None:
         raise ScoreFileError(f"member {member.name!r}: {exc}") from exc
 
 
-def _scoring_settings(run: Path) -> dict[str, Any]:
+def scoring_settings(run: Path) -> dict[str, Any]:
     """The clip aggregation and patch size the run's scores were computed with (empty when the
     run did not record them)."""
     path = run / SCORING_FILE

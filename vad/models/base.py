@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import lightning as L
 import pandas as pd
@@ -23,6 +23,7 @@ from torch import nn
 from vad.errors import DataError, TrainingError
 from vad.models.adversarial import adversarial_step
 from vad.models.components.discriminator import PatchDiscriminator
+from vad.models.contract import ModelContract
 from vad.models.errors import error_map, frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.map_scores import MapScores
@@ -93,8 +94,8 @@ class VADModule(L.LightningModule, ABC):
             of whole frames (``vad.models.objects``).
     """
 
-    #: the per-frame arrays a model needs in its clips, e.g. ("frames", "flow")
-    modalities: tuple[str, ...] = ("frames",)
+    #: the model's score column, data needs and kind of fit (``vad.models.contract``)
+    contract: ClassVar[ModelContract] = ModelContract()
 
     def __init__(
         self,
@@ -129,8 +130,11 @@ class VADModule(L.LightningModule, ABC):
         self.map_scoring = MapScores(self.fitted, self.image_size, self.patch_size, regions)
         #: object-centric clips (``vad.models.objects``), or None for whole frames
         self.objects = object_settings(objects)
-        if self.map_scoring.regions or self.objects:
-            self.modalities = (*type(self).modalities, "boxes")
+        #: the per-frame arrays this model's clips carry: the contract's, plus the motion boxes
+        #: that region scoring and object crops need
+        self.modalities: tuple[str, ...] = self.contract.modalities
+        if (self.map_scoring.regions or self.objects) and "boxes" not in self.modalities:
+            self.modalities = (*self.modalities, "boxes")
 
     @property
     def score_stats(self) -> dict[str, Any] | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from vad.errors import ScoreFileError
+from vad.models.contract import LOWER_IS_ANOMALOUS
 
-#: Raw columns whose larger values mean *less* anomalous; scores use their negation.
-LOWER_IS_ANOMALOUS = {"psnr"}
+__all__ = ["LOWER_IS_ANOMALOUS", "anomaly_score"]
 
 
 def anomaly_score(scores: pd.DataFrame, column: str) -> pd.Series:

@@ -1,7 +1,8 @@
 """What turns a raw score column into the evaluated anomaly score, validated in one place.
 
 column         raw score column (``mse``, ``psnr``, ``patch_max`` or a model's own); oriented
-               so that higher = more anomalous (PSNR negated)
+               so that higher = more anomalous (PSNR negated); None: the model's own
+               (``ModelContract.score_column``), filled in by ``for_model``
 normalization  see ``NORMALIZATIONS``; applied before smoothing
 sigma          Gaussian smoothing sigma in frames (0 = off)
 median         median filter window in frames (0 or 1 = off); applied before the Gaussian
@@ -23,12 +24,13 @@ smoothing and train-range parsers are shared with the ensemble options.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from omegaconf import OmegaConf
 
 from vad.errors import VADError
+from vad.models.contract import ModelContract
 from vad.scoring.train_stats import QUANTILES, quantile_key
 
 #: per video (test statistics of each whole video: an offline protocol)
@@ -139,7 +141,7 @@ class ReportOptions:
 class ScoringOptions:
     """The validated options of ``conf/scoring`` that shape the evaluated score."""
 
-    column: str = "psnr"
+    column: str | None = None
     normalization: str = "minmax"
     sigma: float = 0.0
     median: int = 0
@@ -170,7 +172,7 @@ class ScoringOptions:
         sigma, median = parse_smoothing(cfg.get("smoothing"), "scoring.smoothing")
         patch_size = cfg.get("patch_size")
         return cls(
-            column=str(cfg.get("column", cls.column)),
+            column=None if cfg.get("column") is None else str(cfg["column"]),
             normalization=str(cfg.get("normalization", cls.normalization)),
             sigma=sigma,
             median=median,
@@ -185,13 +187,17 @@ class ScoringOptions:
             pixel_sigma=_number(cfg.get("pixel_sigma", cls.pixel_sigma), "scoring.pixel_sigma"),
         )
 
+    def for_model(self, contract: ModelContract) -> ScoringOptions:
+        """These options with the model's own score column where ``column`` is None."""
+        return self if self.column is not None else replace(self, column=contract.score_column)
+
     @property
     def needs_train_stats(self) -> bool:
         return self.normalization in TRAIN
 
     def describe(self) -> str:
         """One line for tables and reports."""
-        parts = [self.column, DESCRIPTIONS[self.normalization]]
+        parts = [self.column or "the model's column", DESCRIPTIONS[self.normalization]]
         if self.normalization == "train_minmax":
             parts[-1] += f" q{self.train_range[0]:g}..q{self.train_range[1]:g}"
         if self.median > 1:

@@ -63,20 +63,26 @@ def predict(overrides: Iterable[str] = (), **settings: Any) -> RunResult:
 
 
 def ensemble(overrides: Iterable[str] = (), **settings: Any) -> RunResult:
-    """Fuse the scores of several runs (``python ensemble.py members.<name>.scores=...``)."""
+    """Fuse the scores of several runs (``python ensemble.py 'members=[<run>,...]'``)."""
     return _run("ensemble", ensemble_task, "metrics.json", "fused_scores.csv", overrides, settings)
+
+
+#: top-level keys whose entries are the user's own names (added with ``++``, not checked)
+OPEN_KEYS = ("members", "weights")
 
 
 def to_overrides(settings: Mapping[str, Any], prefix: str = "") -> list[str]:
     """Keyword settings as override strings: ``{"trainer": {"max_epochs": 2}}`` ->
-    ``["trainer.max_epochs=2"]``; lists, booleans, None and paths as Hydra reads them."""
+    ``["trainer.max_epochs=2"]``; lists, booleans, None and paths as Hydra reads them. Entries
+    under ``OPEN_KEYS`` (an ensemble's members and weights, named by the user) are added."""
     out = []
     for key, value in settings.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:
             out += to_overrides(value, f"{name}.")
         else:
-            out.append(f"{name}={_value(value)}")
+            add = "++" if name.split(".", 1)[0] in OPEN_KEYS and "." in name else ""
+            out.append(f"{add}{name}={_value(value)}")
     return out
 
 

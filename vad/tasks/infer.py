@@ -89,7 +89,7 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     sources = list_sources(cfg.source)
     ckpt = resolve_checkpoint(cfg.ckpt_path)
     model, meta = load_model(ckpt)
-    options = ScoringOptions.from_config(cfg.scoring)
+    options = ScoringOptions.from_config(cfg.scoring).for_model(model.contract)
     uses_stats = settings.threshold is None or options.needs_train_stats
     ensure_score_stats(cfg, model, meta, ckpt, uses_stats)
     alarm = AlarmScore.build(

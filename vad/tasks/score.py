@@ -20,6 +20,7 @@ from vad.io.atomic import write_csv, write_json
 from vad.io.scores import SCORING_FILE, STATS_FILE, read_scores
 from vad.models.base import VADModule
 from vad.models.checkpoint import load_model, store_score_stats
+from vad.models.contract import LOWER_IS_ANOMALOUS, model_name
 from vad.scoring.alignment import check_alignment
 from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
@@ -55,6 +56,7 @@ def score_videos(
     Returns the metrics (empty without labels).
     """
     output_dir = Path(output_dir)
+    options = options.for_model(model.contract)
     prepare_scoring(model, options, uses_stats=options.needs_train_stats)
     scores, fps = _predict_test_scores(model, datamodule, trainer_cfg, output_dir, options)
     _write_stats_beside(model, options, output_dir)
@@ -106,7 +108,14 @@ def _predict_test_scores(
     seconds = time.perf_counter() - start
     scores = read_scores(writer.path)
     check_alignment(scores, datamodule.split_table("test"), str(writer.path))
-    settings = {"aggregate": options.aggregate, "patch_size": int(model.patch_size)}
+    settings = {
+        "aggregate": options.aggregate,
+        "patch_size": int(model.patch_size),
+        "column": options.column,
+        "higher_is_anomalous": options.column not in LOWER_IS_ANOMALOUS,
+        "model": model_name(model),
+        "contract": model.contract.describe(),
+    }
     write_json(settings, output_dir / SCORING_FILE)
     fps = len(scores) / seconds if seconds > 0 else float("nan")
     console.print(
@@ -256,6 +265,7 @@ def prepare_scoring(model: VADModule, options: ScoringOptions, uses_stats: bool)
     """Apply ``scoring.patch_size``; when the run uses the stored training statistics, check they
     exist for the score column and were computed with this run's aggregation and patch size."""
     _apply_patch_size(model, options)
+    options = options.for_model(model.contract)
     if uses_stats:
         check_stats_compatible(
             model.score_stats, options.column, options.aggregate, int(model.patch_size)

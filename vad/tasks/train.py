@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import hydra
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vad.errors import TrainingError
 from vad.io.atomic import write_json
@@ -49,7 +50,9 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     scoring = ScoringOptions.from_config(cfg.scoring)  # checked before any long work
     datamodule = instantiate_datamodule(cfg.data, cfg.get("preprocess"))
     model = build(cfg.model)
+    scoring = scoring.for_model(model.contract)
     datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
+    trainer_cfg = trainer_for(model, cfg.trainer)
     console.print(settings_summary(cfg, model, output_dir), soft_wrap=True)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
     if not loggers:  # nothing to log learning rates to (logger=none)
@@ -57,7 +60,7 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     speed = TrainSpeed()
     callbacks += [CheckpointMetadata(cfg.model, cfg.data, cfg.get("scoring")), speed]
     trainer: L.Trainer = hydra.utils.instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False
+        trainer_cfg, callbacks=callbacks, logger=loggers or False
     )
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
@@ -82,15 +85,33 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     return metrics
 
 
+def trainer_for(model: Any, trainer_cfg: DictConfig) -> DictConfig:
+    """The trainer config the model's contract asks for: a one-pass fit runs one epoch of one
+    batch (its ``on_fit_start`` collects the training videos) and has no optimiser to warn of."""
+    if not model.contract.one_pass:
+        return trainer_cfg
+    warnings.filterwarnings("ignore", message=r".*`configure_optimizers` returned `None`.*")
+    one = trainer_cfg.copy()
+    with open_dict(one):
+        one.max_epochs, one.max_steps, one.limit_train_batches = 1, -1, 1
+    return one
+
+
 def settings_summary(cfg: DictConfig, model: Any, output_dir: Path) -> str:
     """One line: what is trained on what, for how long, where, and where the outputs go."""
     data, trainer = cfg.data, cfg.trainer
     size = "x".join(str(v) for v in data.image_size)
     params = sum(p.numel() for p in model.parameters())
     source = data.get("root") or data.layout.get("_target_", "").rsplit(".", 1)[-1]
+    if model.contract.one_pass:
+        budget = "fitted in one pass over the training videos"
+    elif trainer.get("max_steps", -1) not in (None, -1):
+        budget = f"{trainer.max_steps} steps (at most {trainer.max_epochs} epochs)"
+    else:
+        budget = f"up to {trainer.max_epochs} epochs"
     return (
         f"train {type(model).__name__} ({params / 1e3:.1f}k parameters) on {source} at {size}x"
-        f"{data.channels}, up to {trainer.max_epochs} epochs on {trainer.accelerator}"
+        f"{data.channels}, {budget} on {trainer.accelerator}"
         f" ({trainer.precision}) -> {output_dir}"
     )
 

@@ -27,6 +27,7 @@ from vad.data.flow import flow_settings
 from vad.data.regions import region_settings
 from vad.errors import DataError
 from vad.models.base import Prediction, VADModule
+from vad.models.contract import ModelContract
 from vad.models.density.bank import FeatureBank, combine, empty_score
 from vad.models.density.features import (
     ATTRIBUTES,
@@ -60,7 +61,9 @@ class DensityModule(VADModule):
             scoring data built with other settings is an error.
     """
 
-    modalities = ("frames", "flow", "boxes")
+    contract = ModelContract(
+        score_column=COLUMN, modalities=("frames", "flow", "boxes"), one_pass=True
+    )
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ import torch
 from vad.data.flow import flow_settings, flow_valid
 from vad.errors import DataError, VADError
 from vad.models.base import Prediction, VADModule
+from vad.models.contract import ModelContract
 from vad.models.errors import frame_errors
 from vad.models.joint.scores import (
     FLOW_COLUMNS,
@@ -57,7 +58,7 @@ class JointModule(VADModule):
             ``combined`` and its weight.
     """
 
-    modalities = ("frames", "flow")
+    contract = ModelContract(score_column="combined", modalities=("frames", "flow"))
 
     def __init__(
         self,
