@@ -1,11 +1,14 @@
-"""Benchmark a model on UCSD Ped2: train, score the test videos, append a row to results.md.
+"""Benchmark a model on UCSD Ped2 or Ped1: train, score the test videos, append a row to results.md.
 
     python bench/ped2.py --model unet [hydra overrides...]
+    python bench/ped2.py --dataset ped1 --model unet [hydra overrides...]   # UCSD Ped1
     python bench/ped2.py --model unet --record-run outputs/bench/ped2_unet/<run>  # a finished run
 
-Runs ``train.py experiment=ped2_<model> data.root=<ped2>`` (training, then scoring of the test
+Runs ``train.py experiment=ped2_<model> data.root=<data>`` (training, then scoring of the test
 videos with the best checkpoint) and records the model, resolution, epochs, training minutes,
 training samples/s, inference frames/s, micro AUC, macro AUC and AP with the exact command.
+Ped1 rows also name their protocol (score column, normalisation, smoothing sigma). The data
+folders: ``VAD_PED2`` / ``VAD_PED1`` (default ``../shared/data/<name>``), or ``--data-root``.
 """
 
 from __future__ import annotations
@@ -26,48 +29,66 @@ sys.path.insert(0, str(ROOT))
 
 from bench.results import record as record_rows  # noqa: E402
 
-PED2 = Path(os.environ.get("VAD_PED2", ROOT.parent / "shared" / "data" / "ped2"))
+DATASETS = ("ped1", "ped2")
+SHARED = ROOT.parent / "shared" / "data"
+ROOTS = {
+    name: Path(os.environ.get(f"VAD_{name.upper()}", SHARED / name)) for name in ("ped1", "ped2")
+}
+SECTIONS = {
+    "ped2": "UCSD Ped2: one model each (`bench/ped2.py`)",
+    "ped1": "UCSD Ped1: one model each (`bench/ped2.py --dataset ped1`)",
+}
 HEADER = (
     "| date | model | resolution | epochs | train min | train samples/s | inference fps | "
     "micro AUC | macro AUC | AP | command |\n"
     "|---|---|---|---|---|---|---|---|---|---|---|\n"
+)
+PROTOCOL_HEADER = (
+    "| date | model | resolution | steps (epochs) | train min | train samples/s | inference fps | "
+    "protocol | micro AUC | macro AUC | AP | command |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="unet")
-    parser.add_argument("--data-root", type=Path, default=PED2)
+    parser.add_argument("--dataset", choices=sorted(ROOTS), default="ped2")
+    parser.add_argument("--data-root", type=Path, help="the dataset's folder (default: VAD_<NAME>)")
     parser.add_argument("--no-record", action="store_true", help="do not append to results.md")
     parser.add_argument(
         "--record-run", type=Path, help="append the row of a finished run of this script"
     )
     args, overrides = parser.parse_known_args()
+    data_root = args.data_root or ROOTS[args.dataset]
     if args.record_run is not None:
-        record(result_row(args.model, args.record_run, _run_overrides(args.record_run)))
+        overrides = _run_overrides(args.record_run)
+        record(args.dataset, result_row(args.model, args.record_run, overrides, args.dataset))
         return
-    if not (args.data_root / "ped2.mat").is_file():
-        sys.exit(f"UCSD Ped2 not found at {args.data_root} (set VAD_PED2 or --data-root)")
-    run = ROOT / "outputs" / "bench" / f"ped2_{args.model}" / time.strftime("%Y-%m-%d_%H-%M-%S")
+    if not (data_root / f"{args.dataset}.mat").is_file():
+        env = f"VAD_{args.dataset.upper()}"
+        sys.exit(f"UCSD {args.dataset} not found at {data_root} (set {env} or --data-root)")
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    run = ROOT / "outputs" / "bench" / f"{args.dataset}_{args.model}" / stamp
     command = [
         sys.executable,
         "train.py",
         f"experiment=ped2_{args.model}",
-        f"data.root={args.data_root}",
+        f"data.root={data_root}",
         f"hydra.run.dir={run}",
         *overrides,
     ]
     print("+", shlex.join(command), flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
-    row = result_row(args.model, run, overrides)
-    print(HEADER + row)
+    row = result_row(args.model, run, overrides, args.dataset)
+    print(row)
     if not args.no_record:
-        record(row)
+        record(args.dataset, row)
 
 
-def record(row: str) -> None:
-    """Append ``row`` to the Ped2 table of ``bench/results.md``."""
-    record_rows("UCSD Ped2: one model each (`bench/ped2.py`)", HEADER, row)
+def record(dataset: str, row: str) -> None:
+    """Append ``row`` to the dataset's table of ``bench/results.md``."""
+    record_rows(SECTIONS[dataset], HEADER if dataset == "ped2" else PROTOCOL_HEADER, row)
 
 
 def _run_overrides(run: Path) -> list[str]:
@@ -77,26 +98,42 @@ def _run_overrides(run: Path) -> list[str]:
     return [str(o) for o in overrides if not str(o).startswith(own)]
 
 
-def result_row(model: str, run: Path, overrides: list[str]) -> str:
+def result_row(model: str, run: Path, overrides: list[str], dataset: str = "ped2") -> str:
     train = json.loads((run / "train_metrics.json").read_text())
     test = json.loads((run / "metrics.json").read_text())
-    data = OmegaConf.load(run / ".hydra" / "config.yaml").data
+    config = OmegaConf.load(run / ".hydra" / "config.yaml")
+    data = config.data
     size = "x".join(str(v) for v in data.image_size) + (" RGB" if data.channels == 3 else "")
-    command = shlex.join(["python", "bench/ped2.py", "--model", model, *overrides])
+    prefix = ["python", "bench/ped2.py"] + (["--dataset", dataset] if dataset != "ped2" else [])
+    command = shlex.join([*prefix, "--model", model, *overrides])
     cells = [
         run.name[:10],  # the run folder is named <date>_<time>
         model,
         size,
-        str(train["epochs"]),
+        str(train["epochs"]) if dataset == "ped2" else _budget(train),
         f"{train['train_minutes']:.1f}",
         f"{train['train_samples_per_s']:.1f}",
         f"{test['inference_fps']:.1f}",
+        *([] if dataset == "ped2" else [protocol(config)]),
         f"{test['micro_auc']:.3f}",
         f"{test['macro_auc']:.3f}",
         f"{test['ap']:.3f}",
         f"`{command}`",
     ]
     return "| " + " | ".join(cells) + " |\n"
+
+
+def _budget(train: dict) -> str:
+    """Optimizer steps and epochs of a run, as ``steps (epochs)``."""
+    steps = train.get("steps")
+    return f"{steps} ({train['epochs']})" if steps is not None else f"- ({train['epochs']})"
+
+
+def protocol(config) -> str:
+    """The run's scoring protocol in one cell: column, normalisation, smoothing."""
+    scoring = config.scoring
+    column = scoring.column or "model default"
+    return f"{column}, {scoring.normalization}, sigma {scoring.smoothing.sigma:g}"
 
 
 if __name__ == "__main__":
