@@ -314,7 +314,7 @@ def test_npy_stream_writer_round_trip(tmp_path: Path, dtype: type, shape: tuple)
     expected = np.stack(items)
     loaded = np.load(path)
     assert loaded.dtype == np.dtype(dtype) and loaded.shape == (7, *shape)
-    assert np.array_equal(loaded, expected)
+    assert np.array_equal(loaded, expected)  # exact: written and read back unchanged
     mapped = np.load(path, mmap_mode="r")
     assert isinstance(mapped, np.memmap)
     assert mapped.shape == (7, *shape) and np.array_equal(mapped, expected)

@@ -51,7 +51,7 @@ def test_parts_keep_one_row_per_clip_and_frame(tmp_path: Path) -> None:
         pd.DataFrame(part, columns=[CLIP, "video", "frame", "mse"]).to_csv(parts[-1], index=False)
     merged = merge_parts([*parts, tmp_path / "missing.csv"])
     assert CLIP not in merged.columns
-    got = sorted(map(tuple, merged.itertuples(index=False)))
+    got = sorted(map(tuple, merged.itertuples(index=False)))  # exact: copied through CSV text
     assert got == [("a", 2, 0.1), ("a", 3, 0.3), ("a", 3, 0.5), ("a", 4, 0.7), ("b", 0, 0.9)]
 
 

@@ -92,6 +92,7 @@ def test_the_combination_is_invariant_to_an_attribute_scale() -> None:
         return combine(t, stats)
 
     assert torch.allclose(scores(1.0), scores(100.0), atol=1e-4)
+    # exact: an integer order; the scores' smallest gap (~0.02) is far above the 1e-4 above
     assert torch.equal(scores(1.0).argsort(), scores(100.0).argsort())
 
 
@@ -131,6 +132,7 @@ def test_banks_are_saved_in_the_state_dict() -> None:
     bank.fit({"velocity": torch.rand(7, 8)})
     restored = FeatureBank()
     restored.load_state_dict(bank.state_dict())
+    # exact: copied through the state dict
     assert torch.equal(restored.features["velocity"], bank.features["velocity"])
     assert torch.equal(restored.scales["velocity"], bank.scales["velocity"])
 
@@ -150,10 +152,12 @@ def test_only_enabled_attributes_are_scored_and_empty_frames_score_lowest() -> N
     columns = module.frame_scores(out)
     assert set(columns) == {"velocity", "density"}
     density = columns["density"]
+    # exact: both empty frames take the same constant (one below the lowest object score)
     assert density[0] == density[3] and (density[0] < density[1:3]).all()
     # a raw column gives an empty frame the lowest distance an object can have, not a value an
     # arbitrary number of its units below (min-max and smoothing would weigh that gap)
     velocity = columns["velocity"]
+    # exact: the constant NO_OBJECT, and an empty frame's map is never painted (zeros)
     assert velocity[0] == velocity[3] == 0.0 and (velocity[1:3] >= 0).all()
     assert out.maps.shape == (4, 1, 120, 160) and out.maps[0].abs().sum() == 0
     assert (out.maps[1] > 0).any()

@@ -58,7 +58,8 @@ def test_checkpoints_hold_the_average_and_training_resumes(make_cfg, tmp_path: P
     assert not torch.equal(saved["state_dict"][name], current[name])  # averaged != raw
     assert not any(k.startswith("fitted.") for k in current)
     model, _ = load_model(last)
-    assert torch.equal(model.state_dict()[name], saved["state_dict"][name])  # scoring: the average
+    # exact: the weights are loaded unchanged; scoring uses the average
+    assert torch.equal(model.state_dict()[name], saved["state_dict"][name])
     resumed = make_cfg("train", [*ema, "trainer.max_epochs=2", f"ckpt_path={last}"])
     with open_dict(resumed):
         resumed.paths.output_dir = str(tmp_path / "resumed")

@@ -51,7 +51,7 @@ def test_translation_gives_the_shift(method: str) -> None:
     ids = [0, 1, 2, 3]
     flow = compute_flow(translated(ids), np.array(ids), {"method": method})
     assert flow.shape == (4, *SIZE, 2) and flow.dtype == np.float16
-    assert np.all(flow[0] == NO_FLOW)  # nothing before the first frame
+    assert np.all(flow[0] == NO_FLOW)  # nothing before the first frame (exact: a constant)
     for i in (1, 2, 3):
         assert interior_median(flow[i]) == pytest.approx(SHIFT, abs=0.15)
     # the reverse motion gives the opposite flow: the sign convention is frame i-1 -> i
@@ -65,7 +65,7 @@ def test_no_flow_across_gaps_and_static_scene() -> None:
     assert flow_valid(ids).tolist() == [False, True, True, False, True, False]
     flow = compute_flow(frames, ids)
     for i in (0, 3, 5):  # run starts: the frames differ by 4 or 2 shifts, yet no flow
-        assert np.all(flow[i] == NO_FLOW)
+        assert np.all(flow[i] == NO_FLOW)  # exact: the constant fill
     for i in (1, 2, 4):
         assert interior_median(flow[i]) == pytest.approx(SHIFT, abs=0.15)
     static = compute_flow(np.repeat(frames[:1], 3, axis=0), np.arange(3))
@@ -83,6 +83,7 @@ def test_absolute_speed_is_kept() -> None:
 def test_rgb_frames_and_bad_input() -> None:
     grey = translated([0, 1])
     rgb = np.repeat(grey, 3, axis=-1)
+    # exact: equal channels convert to the same grey frames, then the same computation runs
     assert np.array_equal(compute_flow(rgb, np.arange(2)), compute_flow(grey, np.arange(2)))
     with pytest.raises(DataError, match="uint8"):
         compute_flow(grey.astype(np.float32), np.arange(2))
@@ -122,6 +123,8 @@ def test_modality_is_stored_reused_and_rebuilt_on_new_settings(tmp_path: Path) -
     path = video.folder / "flow.npy"
     stored = np.load(path)
     assert stored.shape == (5, *SIZE, 2) and stored.dtype == np.float16
+    # exact here and below: the file holds compute_flow's output unchanged, and the same code
+    # recomputes it from the same frames in this process
     assert np.array_equal(stored, compute_flow(video.frames, video.frame_ids))
     assert np.all(stored[[0, 3]] == NO_FLOW)
     meta = json.loads((video.folder / "flow.json").read_text())
@@ -184,6 +187,8 @@ def test_clips_carry_aligned_flow_identically_at_train_and_test(tmp_path: Path) 
             t = int(raw["frame_ids"][-1])
             expect_in = estimator(frames[t - 2], frames[t - 1]).astype(np.float16)
             expect_target = estimator(frames[t - 1], frames[t]).astype(np.float16)
+            # exact: the clip carries the cached float16 flow unchanged (float16 -> float32 is
+            # exact) and the same estimator recomputes it from the same frames
             assert np.array_equal(parts["flow"][0].permute(1, 2, 0).numpy(), expect_in)
             assert np.array_equal(parts["flow_target"][0].permute(1, 2, 0).numpy(), expect_target)
             expected_frames = np.stack([frames[i] for i in (t - 3, t - 2, t - 1)])

@@ -138,6 +138,8 @@ def test_threshold_from_config_or_training_statistics() -> None:
     stats = {"columns": {"psnr": {"mean": -35.0, "std": 2.0, "quantiles": quantiles}}}
     raw = ScoringOptions(column="psnr", normalization="minmax")
     alarm = AlarmScore.build(raw, stats, None, 0.999, "model.ckpt")
+    # exact: raw scores (per-video min-max is not used online): the stored quantiles and the
+    # configured threshold are copied
     assert (alarm.threshold, alarm.low) == (-30.0, -40.0)
     assert AlarmScore.build(raw, stats, -33.0, 0.999, "model.ckpt").threshold == -33.0
     zscore = ScoringOptions(column="psnr", normalization="train_zscore")

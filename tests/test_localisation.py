@@ -72,7 +72,7 @@ def test_map_writer_averages_clips_and_fills_unscored_frames(tmp_path: Path) -> 
     writer.on_predict_end(trainer, None)
     maps = np.load(tmp_path / MAPS_DIR / "a.npy")
     assert maps.shape == (4, 2, 3)
-    assert maps[:, 0, 0].tolist() == [3.0, 3.0, 5.0, 7.0]
+    assert maps[:, 0, 0].tolist() == [3.0, 3.0, 5.0, 7.0]  # exact: (2 + 4) / 2 and copies
     assert not (tmp_path / MAPS_DIR / "b.npy").exists()  # no masks: not collected
 
 

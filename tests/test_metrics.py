@@ -91,6 +91,8 @@ def test_one_class_videos_do_not_crash_macro_auc() -> None:
     assert summary["macro_videos"] == 1 and summary["macro_auc"] == pytest.approx(0.75)
     # all-normal and all-anomalous videos score 1 under the padded convention
     padded = videos.set_index("video")["auc_padded"]
+    # exact: with one frame of one class, FPR and TPR are multiples of 1/4 or 0 and 1, so the
+    # trapezoid sum is exact in binary
     assert padded["a"] == 1.0 and padded["b"] == 1.0
     only_normal = frame.assign(label=0)
     summary, _ = evaluate(only_normal)
@@ -100,14 +102,15 @@ def test_one_class_videos_do_not_crash_macro_auc() -> None:
 
 def test_eer_extremes_and_curves() -> None:
     labels = np.array([0, 0, 0, 1, 1])
+    # exact: the curve crosses FPR = FNR at an ROC point (FPR 0/3 or 3/3), returned as is
     assert equal_error_rate(labels, np.array([1, 2, 3, 4, 5])) == 0.0
     assert equal_error_rate(labels, np.array([5, 4, 3, 2, 1])) == 1.0
     assert equal_error_rate(labels, np.zeros(5)) == pytest.approx(0.5)
     fpr, tpr = roc_curve(labels, np.array([1e6, -1e6, 3, 4, 5]))
-    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)  # exact: 0 / n and n / n
     assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
     precision, recall = precision_recall_curve(labels, np.array([1, 2, 3, 4, 5]))
-    assert recall[0] == 1 and precision[-1] == 1 and recall[-1] == 0
+    assert recall[0] == 1 and precision[-1] == 1 and recall[-1] == 0  # exact: n / n, end point
     with pytest.raises(ValueError, match="both"):
         roc_curve(np.zeros(3), np.arange(3))
 

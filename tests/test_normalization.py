@@ -24,18 +24,19 @@ def _stats(values: np.ndarray, column: str = "mse") -> dict:
 
 def test_per_video_minmax_and_zscore_with_constant_videos() -> None:
     minmax = normalize(SCORES, VIDEOS, "minmax")
+    # exact: (s - 1) / 4 of small integers; b and c take the zero branch
     assert minmax.tolist() == [0.0, 0.5, 1.0, 0.0, 0.0, 0.0]  # b constant, c one frame: 0
     z = normalize(SCORES, VIDEOS, "zscore")
     assert z[:3].mean() == pytest.approx(0) and z[:3].std(ddof=0) == pytest.approx(1)
-    assert z[3:].tolist() == [0.0, 0.0, 0.0]
-    assert normalize(SCORES, VIDEOS, "none").tolist() == SCORES.tolist()
+    assert z[3:].tolist() == [0.0, 0.0, 0.0]  # exact: std 0, the zero branch
+    assert normalize(SCORES, VIDEOS, "none").tolist() == SCORES.tolist()  # exact: copied
 
 
 def test_global_minmax_pools_all_videos() -> None:
     out = normalize(SCORES, VIDEOS, "global_minmax")
     assert out.tolist() == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0, 1.0, 1 / 6])
     constant = normalize(pd.Series([4.0, 4.0]), pd.Series(["a", "b"]), "global_minmax")
-    assert constant.tolist() == [0.0, 0.0]
+    assert constant.tolist() == [0.0, 0.0]  # exact: span 0, the zero branch
 
 
 def test_train_statistics_use_only_the_stored_values() -> None:
@@ -49,13 +50,15 @@ def test_train_statistics_use_only_the_stored_values() -> None:
     assert robust.tolist() == pytest.approx(((SCORES - 500) / 490).tolist())
     # the test scores themselves do not change the map: one frame alone maps the same way
     alone = normalize(SCORES[:1], VIDEOS[:1], "train_zscore", stats, "mse")
-    assert alone[0] == z[0]
+    assert alone[0] == z[0]  # exact: the same correctly rounded (s - shift) / scale
 
 
 def test_constant_validation_scores_do_not_divide_by_zero() -> None:
     stats = _stats(np.full(10, 2.0))
     for method in ("train_zscore", "train_minmax"):
         out = normalize(SCORES, VIDEOS, method, stats, "mse")
+        # exact: mean and quantiles of ten 2.0 are 2.0 and the spread 0 (scale 1): s - 2.0 of
+        # small integers
         assert np.isfinite(out).all() and out.tolist() == (SCORES - 2.0).tolist()
 
 
@@ -81,6 +84,7 @@ def test_statistics_are_of_the_oriented_score_and_skip_filled_frames() -> None:
     stats = score_statistics(scores, ["psnr", "mse"])
     assert stats["frames"] == 3 and stats["videos"] == ["15"]
     psnr = stats["columns"]["psnr"]
+    # exact (max, min, quantiles): negated copies and order statistics at integer positions
     assert psnr["mean"] == pytest.approx(-30.0) and psnr["max"] == -20.0 and psnr["min"] == -40.0
     assert psnr["quantiles"]["0.5"] == -30.0 and psnr["quantiles"]["1"] == -20.0
     assert stats["columns"]["mse"]["mean"] == pytest.approx(2.0)
@@ -88,7 +92,7 @@ def test_statistics_are_of_the_oriented_score_and_skip_filled_frames() -> None:
     partial = scores.assign(recon=[0.0, np.nan, 4.0, 6.0], pred=np.nan)
     branches = score_statistics(partial, ["recon", "pred"])["columns"]
     assert set(branches) == {"recon"} and branches["recon"]["frames"] == 2
-    assert branches["recon"]["mean"] == 5.0
+    assert branches["recon"]["mean"] == 5.0  # exact: (4 + 6) / 2
     # PSNR is negated before normalising, so higher stays more anomalous
     out = anomaly_scores(scores, "psnr", "train_zscore", stats=stats)
     assert out[2] > out[1] > out[3]

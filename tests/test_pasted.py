@@ -63,6 +63,7 @@ def test_rendering_changes_only_the_segment_near_the_path_at_any_resolution() ->
 
 def test_the_pasted_edges_are_feathered() -> None:
     alpha = feathered_alpha(9, 9)
+    # exact: clipped to 1 at the centre and to 0 at the corner
     assert alpha[4, 4] == 1.0 and alpha[0, 0] == 0.0 and 0 < alpha[4, 1] < 1
 
 

@@ -50,6 +50,7 @@ def test_pixel_auroc_golden_2x2_frame_with_a_tie() -> None:
     # positives {2, 3}, negatives {1, 2}: pairs 2>1, 2=2 (one half), 3>1, 3>2 -> 3.5 / 4
     maps = np.array([[[1.0, 2.0], [2.0, 3.0]]])
     masks = np.array([[[0, 1], [0, 1]]], dtype=np.uint8)
+    # exact: integer pixel counts (and halves for ties) over n_pos * n_neg = 4
     assert _auroc((maps, masks)) == 0.875
     assert _auroc((maps[:, :1], masks[:, :1]), (maps[:, 1:], masks[:, 1:])) == 0.875
 
@@ -84,7 +85,7 @@ def test_pixel_auroc_close_on_arbitrary_floats_nan_with_one_class() -> None:
 
 def test_all_tied_pixels_give_one_half() -> None:
     masks = np.array([[[1, 0], [0, 0]]], bool)
-    assert _auroc((np.full((1, 2, 2), -3.5), masks)) == 0.5
+    assert _auroc((np.full((1, 2, 2), -3.5), masks)) == 0.5  # exact: 1.5 / 3 of counts
 
 
 def _ucsd_frames() -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +109,7 @@ def test_ucsd_frame_scores_are_the_40_percent_order_statistic() -> None:
     masks = np.zeros((1, 3, 5), bool)
     masks[0] = True  # 15 pixels: k = 6 although 0.4 * 15 = 6.000000000000001
     maps = np.arange(15.0).reshape(1, 3, 5)
-    assert ucsd_frame_scores(maps, masks)[1][0] == 9.0
+    assert ucsd_frame_scores(maps, masks)[1][0] == 9.0  # exact: an order statistic, copied
 
 
 def test_ucsd_criterion_golden() -> None:
@@ -148,6 +149,7 @@ def test_detection_of_one_of_two_boxes_and_a_false_positive_in_a_normal_frame() 
     _rect(maps, 0, 2, 2, 4, 4, 1.0)  # detects the first box only
     _rect(maps, 1, 0, 0, 2, 2, 1.0)  # normal frame: a false positive
     at = _at(maps, masks)
+    # exact: ratios of integer counts (1 / 2)
     assert (at["rbdc"], at["tbdc"], at["fpr"]) == (0.5, 0.5, 0.5)
 
 
@@ -158,7 +160,7 @@ def test_iou_boundary(width: int, detected: bool) -> None:
     _rect(masks, 0, 1, 1, 10, 10)
     _rect(maps, 0, 1, 1, 1, width, 1.0)
     at = _at(maps, masks)
-    assert (at["rbdc"], at["fpr"]) == ((1.0, 0.0) if detected else (0.0, 1.0))
+    assert (at["rbdc"], at["fpr"]) == ((1.0, 0.0) if detected else (0.0, 1.0))  # exact: counts
 
 
 @pytest.mark.parametrize(("frames", "tbdc"), [(10, 1.0), (11, 0.0)])
@@ -168,6 +170,7 @@ def test_a_track_needs_ten_percent_of_its_regions(frames: int, tbdc: float) -> N
         _rect(masks, f, 2, f, 4, 4)  # moves one pixel a frame: one track
     _rect(maps, 3, 2, 3, 4, 4, 1.0)
     at = _at(maps, masks)
+    # tbdc and fpr exact: 1 / 1 or 0 / 1 and 0 / n
     assert (at["rbdc"], at["tbdc"], at["fpr"]) == (pytest.approx(1 / frames), tbdc, 0.0)
 
 
@@ -204,6 +207,8 @@ def test_curve_and_its_area_by_hand() -> None:
     metric = RegionMetrics([0.9, 0.7, 0.5, 0.3, np.inf])
     metric.update(*_staircase())
     curves = metric.curves()
+    # exact: counts over 2 frames or 2 regions are multiples of 1/2; the trapezoids of such
+    # values, and the division by max_fpr = 0.5, are exact in binary
     assert curves["fpr"].tolist() == [0, 0.5, 0.5, 1, 0]
     assert curves["rbdc"].tolist() == [0.5, 0.5, 1, 1, 0]
     assert metric.compute() == {"rbdc": 0.75, "tbdc": 0.75}
@@ -255,6 +260,7 @@ def test_region_counts_match_a_frame_by_frame_count() -> None:
     curves = metric.curves()
     for j, t in enumerate(thresholds):
         detected, total, false = _brute_force(maps, masks, t)
+        # exact: both sides are one correctly rounded division of the same integer counts
         assert curves["rbdc"][j] == detected / total
         assert curves["fpr"][j] == false / 12
 
@@ -264,9 +270,11 @@ def test_sweep_thresholds_span_frame_maxima_and_end_at_inf() -> None:
     counts = np.zeros(2**20, np.int64)
     counts[score_codes(np.linspace(0, 2, 1000))] += 1
     thresholds = sweep_thresholds(maxima, counts, 30)
+    # exact: +inf, and frame maxima picked (method "lower"), 1.0 and 2.0 being linspace's ends
     assert thresholds[-1] == np.inf and (np.diff(thresholds) > 0).all()
     assert {1.0, 2.0} <= set(thresholds.tolist()) and 20 <= len(thresholds) <= 31
     assert thresholds[0] == pytest.approx(1.0, abs=1e-2)  # pixel quantile at level 1/2
+    # exact: 0 and 2 are the lower edges of their own codes (bit operations, no arithmetic)
     assert histogram_quantiles(counts, [0.0, 1.0]).tolist() == [0.0, 2.0]
 
 
@@ -287,6 +295,7 @@ def test_pixel_metrics_entry_point() -> None:
     all_masks = np.concatenate([masks.ravel(), _ucsd_frames()[1].ravel()])
     assert result["pixel_auroc"] == pytest.approx(roc_auc(all_masks, all_maps), abs=1e-3)
     alone = rbdc_tbdc([(m, k) for _, m, k in videos])
+    # exact: the same thresholds and counts computed by the same code from the same maps
     assert (result["rbdc"], result["tbdc"]) == (alone["rbdc"], alone["tbdc"])
     assert 0 <= result["rbdc"] <= 1 and 0 <= result["tbdc"] <= 1
 

@@ -87,12 +87,13 @@ def _pseudo_batch(module: UNetModule, skip: int = 3) -> dict:
 def test_the_loss_rises_when_a_model_reproduces_the_skipped_future() -> None:
     module = _module()
     batch = with_pseudo_anomalies(_pseudo_batch(module))
-    assert torch.equal(batch["frames"][:, 1], batch["skip_frames"][:, 1])  # input: skipped frames
+    # exact: the skipped frames are copied into the input
+    assert torch.equal(batch["frames"][:, 1], batch["skip_frames"][:, 1])
     out = module(batch)
     normal_future = batch["targets"][:, 4]
     skipped_future = batch["skip_frames"][:, 4]
     out.pred = normal_future
-    assert module.losses(batch, out)["loss"] == 0
+    assert module.losses(batch, out)["loss"] == 0  # exact: pred is the target, differences 0
     out.pred = skipped_future  # what the input's fast motion continues to
     assert module.losses(batch, out)["loss"] > 0.01
 

@@ -115,6 +115,7 @@ def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -
     run = Path(cfg.paths.output_dir)
     model, _ = load_model(run)
     stats = read_score_stats(run)
+    # exact: one stored dict read back (checkpoint, JSON: float repr round-trips)
     assert model.score_stats == stats and stats["split"] == "val"
     assert set(stats["columns"]) == {"mse", "psnr", "patch_max", "location_z"}
     assert json.loads((run / "score_stats.json").read_text()) == stats
@@ -188,5 +189,6 @@ def test_the_top_frames_grid_shares_one_heat_scale(tmp_path: Path, monkeypatch) 
     ]
     paths, grid = examples_module.write_examples(made, tmp_path / "examples")
     assert grid is not None and grid.is_file() and len(paths) == 2
+    # exact: every scale is a map's maximum, copied
     assert scales[:2] == [0.1, 0.4]  # each example's own figure: its own scale
     assert scales[2:] == [0.4, 0.4]  # the grid: one scale for every row

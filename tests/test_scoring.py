@@ -26,6 +26,7 @@ def test_frame_errors_values() -> None:
     pred = torch.zeros(2, 1, 8, 8)
     pred[1, 0, :4, :4] = 1.0  # error 0.5 in [0, 1] scale on a quarter of the pixels
     errors = frame_errors(pred, target, patch_size=4)
+    # exact: frame 0 has pred == target, every squared difference is 0
     assert errors["mse"][0] == 0 and errors["mse"][1] == pytest.approx(0.25 * 0.25)
     assert errors["psnr"][1] == pytest.approx(10 * np.log10(1 / 0.0625))
     assert errors["psnr"][0] == pytest.approx(100.0)  # clamped, finite
@@ -34,6 +35,7 @@ def test_frame_errors_values() -> None:
 
 def test_psnr_is_negated_into_an_anomaly_score() -> None:
     scores = pd.DataFrame({"psnr": [30.0, 20.0], "mse": [0.1, 0.2]})
+    # exact: a sign flip and a copy, no rounding
     assert anomaly_score(scores, "psnr").tolist() == [-30.0, -20.0]
     assert anomaly_score(scores, "mse").tolist() == [0.1, 0.2]
 
@@ -58,6 +60,7 @@ def test_max_aggregate_keeps_the_most_anomalous_value_of_every_column() -> None:
         {"video": "01", "frame": [0, 0, 1], "psnr": [30.0, 20.0, 25.0], "mse": [0.1, 0.3, 0.2]}
     )
     out = assemble_scores(raw, [_video("01", [0, 1])], aggregate="max")
+    # exact: max and min pick stored values
     assert out["psnr"].tolist() == [20.0, 25.0] and out["mse"].tolist() == [0.3, 0.2]
 
 
@@ -73,10 +76,11 @@ def test_assemble_fills_warmup_frames_and_aggregates() -> None:
     )
     out = assemble_scores(raw, [video], aggregate="mean")
     assert out["frame"].tolist() == [10, 11, 12, 13, 14, 15, 20, 21, 22, 23]
+    # exact: copies of scored values, and (5 + 7) / 2 = 6 is exact in binary
     assert out["mse"].tolist() == [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 6.0, 6.0, 6.0, 6.0]
     assert out["filled"].tolist() == [1, 1, 0, 0, 0, 0, 1, 1, 0, 0]
     assert out["label"].tolist() == [0] * 6 + [1] * 4
-    assert assemble_scores(raw, [video], aggregate="max")["mse"].tolist()[-2] == 7.0
+    assert assemble_scores(raw, [video], aggregate="max")["mse"].tolist()[-2] == 7.0  # exact: max
 
 
 def test_assemble_errors_on_unscored_video_and_drops_unknown_frames() -> None:
@@ -90,11 +94,12 @@ def test_assemble_errors_on_unscored_video_and_drops_unknown_frames() -> None:
 def test_normalize_per_video_and_constant_video() -> None:
     scores = pd.Series([1.0, 3.0, 5.0, 7.0, 7.0])
     videos = pd.Series(["a", "a", "a", "b", "b"])
+    # exact: (s - 1) / 4 of small integers; the constant video takes the zero branch
     assert normalize(scores, videos, "minmax").tolist() == [0.0, 0.5, 1.0, 0.0, 0.0]
     z = normalize(scores, videos, "zscore")
     assert z[:3].mean() == pytest.approx(0) and z[:3].std(ddof=0) == pytest.approx(1)
-    assert z[3:].tolist() == [0.0, 0.0]
-    assert normalize(scores, videos, "none").tolist() == scores.tolist()
+    assert z[3:].tolist() == [0.0, 0.0]  # exact: std of [7, 7] is 0, the zero branch
+    assert normalize(scores, videos, "none").tolist() == scores.tolist()  # exact: copied
     with pytest.raises(ValueError):
         normalize(scores, videos, "global")
 
@@ -104,10 +109,13 @@ def test_smoothing_stays_within_videos_and_respects_gaps() -> None:
     videos = pd.Series(["a", "a", "a", "b", "b", "b"])
     frames = pd.Series([0, 1, 2, 0, 1, 2])
     out = smooth(pd.Series(values), videos, frames, sigma=2.0)
-    assert out[:3].tolist() == [0.0, 0.0, 0.0] and out[3:].tolist() == [10.0, 10.0, 10.0]
+    assert out[:3].tolist() == [0.0, 0.0, 0.0]  # exact: a weighted sum of zeros is 0
+    # a weighted mean of three equal float64 values: rounding of its few products and sums is
+    # a few ulps (~1e-15 relative); 1e-12 allows ~4500 ulps and nothing a leak from video a gives
+    np.testing.assert_allclose(out[3:], [10.0, 10.0, 10.0], rtol=1e-12, atol=0)
     # ids 0, 1 and 100: the far frame is outside the kernel, the near ones mix
     smoothed = gaussian_smooth(np.array([0.0, 1.0, 5.0]), np.array([0, 1, 100]), sigma=1.0)
-    assert smoothed[2] == 5.0
+    assert smoothed[2] == 5.0  # exact: no neighbour within the kernel, 5.0 * 1 / 1
     assert 0 < smoothed[0] < smoothed[1] < 1
     impulse = gaussian_smooth(np.eye(1, 21, 10).ravel(), np.arange(21), sigma=2.0)
     assert impulse.argmax() == 10 and impulse.sum() == pytest.approx(1, abs=0.05)
@@ -135,6 +143,8 @@ def test_evaluate_macro_skips_one_class_videos() -> None:
         }
     )
     summary, videos = evaluate(frame)
+    # exact: video a's 2 + 2 frames put every FPR and TPR on a multiple of 1/2, whose trapezoid
+    # sum is exact in binary
     assert summary["macro_auc"] == 1.0 and summary["macro_videos"] == 1
     assert np.isnan(videos.set_index("video").loc["b", "auc"])
     assert summary["micro_auc"] == pytest.approx(roc_auc_score(frame["label"], frame["score"]))
@@ -143,7 +153,7 @@ def test_evaluate_macro_skips_one_class_videos() -> None:
 def test_patch_max_k_is_configurable() -> None:
     errors = torch.zeros(1, 1, 8, 8)
     errors[0, 0, 0, 0] = 1.0  # one bad pixel
-    assert patch_max(errors, 1) == 1.0
+    assert patch_max(errors, 1) == 1.0  # exact: a 1 x 1 average pool divides by 1
     assert patch_max(errors, 2) == pytest.approx(1 / 4)
     assert patch_max(errors, 4) == pytest.approx(1 / 16)
     assert patch_max(errors, 100) == pytest.approx(1 / 64)  # clipped to the frame
@@ -165,12 +175,13 @@ def test_median_is_gap_aware_and_stays_within_videos() -> None:
     values = np.array([0.0, 0.0, 0.0, 0.0, 9.0, 5.0, 5.0, 5.0, 5.0, 5.0])
     ids = np.array([0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
     out = median_smooth(values, ids, 3)
+    # exact here and below: medians pick stored values, and (0 + 9) / 2 = 4.5 is exact
     assert out.tolist() == [0, 0, 0, 0, 4.5, 5, 5, 5, 5, 5]  # id 4: median of {0, 9}
     videos = pd.Series(["a"] * 5 + ["b"] * 5)
     frames = pd.Series([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])  # b continues a's ids, still separate
     both = smooth(pd.Series(values), videos, frames, sigma=0.0, median=3)
     assert both.tolist() == [0, 0, 0, 0, 4.5, 5, 5, 5, 5, 5]
-    assert median_smooth(values, ids, 1).tolist() == values.tolist()  # window 1: off
+    assert median_smooth(values, ids, 1).tolist() == values.tolist()  # window 1: off, copied
 
 
 def test_smoothing_follows_frame_ids_not_row_order() -> None:

@@ -70,7 +70,7 @@ def test_conv3d_weight_gradient_under_bf16_autocast_matches_float32(depth: int) 
 def test_prediction_weights_decrease_linearly_and_sum_to_one() -> None:
     assert prediction_weights(4).tolist() == pytest.approx([0.4, 0.3, 0.2, 0.1])
     assert prediction_weights(16).sum().item() == pytest.approx(1.0)
-    assert prediction_weights(1).tolist() == [1.0]
+    assert prediction_weights(1).tolist() == [1.0]  # exact: 1 / 1
     with pytest.raises(ValueError):
         prediction_weights(0)
 
@@ -147,6 +147,7 @@ def test_training_reduces_both_losses_on_a_fixed_batch() -> None:
 
 
 def test_branch_weights_are_normalised_and_validated() -> None:
+    # exact: 3 / 4, 1 / 4, 0 / 2 and 2 / 2
     assert branch_weights({"reconstruction": 3, "prediction": 1}) == {"recon": 0.75, "pred": 0.25}
     assert branch_weights({"prediction": 2}) == {"recon": 0.0, "pred": 1.0}
     for bad in ({"reconstruction": 0, "prediction": 0}, {"prediction": -1}, {"recon": 1}):

@@ -26,7 +26,7 @@ def test_gradient_loss_sees_edges_not_brightness() -> None:
     target = torch.zeros(1, 1, 8, 8)
     target[..., 4:] = 1.0
     brighter = target + 0.5
-    assert gradient_loss(brighter, target) == 0
+    assert gradient_loss(brighter, target) == 0  # exact: 0.5 + {0, 1} keeps every difference
     assert intensity_loss(brighter, target) == pytest.approx(0.25)
     blurred = torch.full_like(target, 0.5)
     assert gradient_loss(blurred, target) > 0
@@ -101,7 +101,7 @@ def test_adversarial_training_runs(make_cfg) -> None:
         ],
     )
     train(cfg)
-    assert OmegaConf.select(cfg, "model.adversarial.weight") == 0.05
+    assert OmegaConf.select(cfg, "model.adversarial.weight") == 0.05  # exact: parsed, copied
 
 
 def test_normal_init_draws_conv_weights_around_zero_and_norm_scales_around_one() -> None:
@@ -110,6 +110,7 @@ def test_normal_init_draws_conv_weights_around_zero_and_norm_scales_around_one()
     conv = net.stem[0].weight
     norm = net.stem[1]
     assert conv.std().item() == pytest.approx(0.02, rel=0.1) and abs(conv.mean().item()) < 0.005
+    # the bias is exact: initialised to zeros
     assert norm.weight.mean().item() == pytest.approx(1.0, abs=0.02) and norm.bias.abs().max() == 0
     default = UNet(in_channels=4, out_channels=1, base_width=16, depth=2)
     assert default.stem[0].weight.std().item() > 0.05  # Kaiming-uniform, fan-in 36
@@ -120,7 +121,7 @@ def test_motion_weights_average_one_and_favour_what_moves() -> None:
     target = torch.zeros(1, 1, 8, 8)
     target[..., 2:4, 2:4] = 1.0  # 4 moving pixels of 64
     plain = motion_weights(previous, target, 0.0)
-    assert torch.equal(plain, torch.ones(1, 1, 8, 8))
+    assert torch.equal(plain, torch.ones(1, 1, 8, 8))  # exact: (1 - 0) + 0 * m / mean = 1
     weights = motion_weights(previous, target, 0.5)
     assert weights.mean().item() == pytest.approx(1.0)
     assert weights[0, 0, 2, 2].item() == pytest.approx(0.5 + 0.5 * 16)  # motion / mean = 16
