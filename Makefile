@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch==2.13.0 resolves to the CPU wheel on the reference machines; see README for CUDA builds.
 TORCH := torch==2.13.0
 
-.PHONY: install install-dev demo test lint bench-ped2 clean-demo
+.PHONY: install install-dev demo test test-fast lint bench-ped2 clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ demo: install
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+# The edit loop: unit tests and the few-step trainings, not the slow end-to-end runs (under
+# 2 minutes on 2 cores); `make test` is the full suite CI runs.
+test-fast: install-dev
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -52,6 +52,7 @@ def restore_determinism():
         os.environ["CUBLAS_WORKSPACE_CONFIG"] = cublas
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("restore_determinism")
 def test_train_predict_and_ensemble_twice_in_one_process(tmp_path: Path, shared_dir: Path) -> None:
     cwd = os.getcwd()

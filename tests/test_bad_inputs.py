@@ -201,6 +201,7 @@ def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.slow
 def test_a_user_error_is_one_short_message_without_a_traceback(tmp_path: Path) -> None:
     missing = tmp_path / "no_such_run"
     done = _run(["predict.py", f"ckpt_path={missing}"], tmp_path, HYDRA_FULL_ERROR="0")
@@ -221,6 +222,7 @@ def test_a_run_that_trained_no_epoch_says_so_and_scores_nothing(make_cfg) -> Non
     assert not (output / "scores.csv").exists() and not (output / "train_metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_a_misspelt_score_column_stops_training_after_its_first_epoch(make_cfg) -> None:
     cfg = make_cfg("train", ["scoring.column=psnrr", "trainer.max_epochs=3"])
     with pytest.raises(DataError, match=r"scoring\.column='psnrr' is not a score column") as info:
@@ -229,6 +231,7 @@ def test_a_misspelt_score_column_stops_training_after_its_first_epoch(make_cfg) 
     assert not (Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt").exists()
 
 
+@pytest.mark.slow
 def test_a_misspelt_score_column_stops_predict_before_any_video_is_scored(
     unet_run: Path, make_cfg, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from vad.scoring.writer import CLIP, ScoreWriter, clip_of_rows, merge_parts
 from vad.tasks.predict import predict
 
 
+@pytest.mark.slow
 def test_ddp_spawn_prediction_equals_one_process(unet_run: Path, make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg(
         "predict",

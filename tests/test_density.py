@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from tests.conftest import TINY, TINY_DATA
@@ -163,6 +164,7 @@ def test_only_enabled_attributes_are_scored_and_empty_frames_score_lowest() -> N
     assert (out.maps[1] > 0).any()
 
 
+@pytest.mark.slow
 def test_train_and_score_the_density_model(make_cfg) -> None:
     overrides = [o for o in TINY if not o.startswith("model.")]
     cfg = make_cfg(

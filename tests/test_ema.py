@@ -47,6 +47,7 @@ def test_bad_decay_is_refused() -> None:
         WeightEMA(decay=1.0)
 
 
+@pytest.mark.slow
 def test_checkpoints_hold_the_average_and_training_resumes(make_cfg, tmp_path: Path) -> None:
     ema = ["callbacks=[default,ema]", "callbacks.ema.decay=0.9", "test=false"]
     cfg = make_cfg("train", ema)

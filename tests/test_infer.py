@@ -68,6 +68,7 @@ def test_clip_cutter_cuts_the_clips_of_clip_starts(length: int, stride: int) -> 
         assert clip.arrays["frames"][:, 0, 0, 0].tolist() == clip.ids.tolist()
 
 
+@pytest.mark.slow
 def test_stream_scores_equal_the_batch_path(unet_run: Path, tmp_path: Path, shared_dir) -> None:
     out = _infer(tmp_path, shared_dir, unet_run, _test_folder(unet_run))
     batch = pd.read_csv(unet_run / "scores.csv", dtype={"video": str})
@@ -85,6 +86,7 @@ def test_stream_scores_equal_the_batch_path(unet_run: Path, tmp_path: Path, shar
         assert _frame_count(out / "annotated" / f"{video}.mp4") == len(rows)
 
 
+@pytest.mark.slow
 def test_multi_frame_model_aggregates_clips_like_the_batch_path(
     tmp_path: Path, shared_dir: Path
 ) -> None:
@@ -118,6 +120,7 @@ def test_video_files_and_a_mixed_folder(unet_run: Path, tmp_path: Path, shared_d
     pd.testing.assert_frame_equal(one, scores[scores["video"] == "cam1"].reset_index(drop=True))
 
 
+@pytest.mark.slow
 def test_the_window_stays_bounded_on_a_long_video(unet_run: Path) -> None:
     model, _ = load_model(unet_run)
     scorer = StreamScorer(model, "long", batch_size=4)
@@ -187,6 +190,7 @@ def _frame_count(path: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_missing_statistics_are_fitted_for_the_threshold(
     unet_run: Path, tmp_path: Path, shared_dir
 ) -> None:

@@ -128,6 +128,7 @@ def test_module_scores_the_target_frame_with_all_columns() -> None:
     assert torch.allclose(s["combined"], expected, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_training_reduces_both_losses_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module()
@@ -140,10 +141,7 @@ def test_training_reduces_both_losses_on_a_fixed_batch() -> None:
 # --- runs ------------------------------------------------------------------------------------
 
 
-def test_fast_dev_run(make_cfg) -> None:
-    train(make_cfg("train", [*TINY_JOINT, "debug=fdr"]))
-
-
+@pytest.mark.slow
 def test_train_predict_and_flow_mismatch(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train", TINY_JOINT)
     train(cfg)

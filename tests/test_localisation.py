@@ -26,6 +26,7 @@ from vad.visualization.report import write_report
 PIXEL_KEYS = ("pixel_auroc", "ucsd_pixel_rd", "ucsd_pixel_auc", "rbdc", "tbdc")
 
 
+@pytest.mark.slow
 def test_a_trained_run_has_maps_and_pixel_metrics(unet_run: Path) -> None:
     metrics = json.loads((unet_run / "metrics.json").read_text())
     for key in PIXEL_KEYS:
@@ -38,6 +39,7 @@ def test_a_trained_run_has_maps_and_pixel_metrics(unet_run: Path) -> None:
         assert maps.dtype == np.float16 and (maps >= 0).all()
 
 
+@pytest.mark.slow
 def test_pixel_false_stores_no_maps(unet_run: Path, make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("predict", [f"ckpt_path={unet_run}", "scoring.pixel=false"])
     with open_dict(cfg):
@@ -94,6 +96,7 @@ def test_report_lists_the_pixel_metrics(tmp_path: Path) -> None:
     assert "| RBDC (region-based detection" in text and "0.2500" in text
 
 
+@pytest.mark.slow
 def test_shanghaitech_trains_and_localises_end_to_end(make_cfg, tmp_path: Path) -> None:
     """The done-when of the ShanghaiTech layout: train.py on a tree of the distributed shape."""
     root = make_shanghaitech_tree(tmp_path / "shanghaitech", train_as="frames")
@@ -127,6 +130,7 @@ def test_bad_pixel_sigma_is_named() -> None:
         ScoringOptions.from_config({"pixel_sigma": "wide"})
 
 
+@pytest.mark.slow
 def test_predict_scores_as_the_training_run_did(make_cfg, tmp_path: Path) -> None:
     """A run trained with scoring.column=mse is scored with mse by predict.py, unless the command
     line names another column."""
@@ -158,6 +162,7 @@ def test_region_map_paints_each_box_with_its_score() -> None:
     assert painted[0, 5].item() == pytest.approx(z1)
 
 
+@pytest.mark.slow
 def test_region_scoring_adds_a_region_map(make_cfg) -> None:
     regions = ["model.regions=true", "data.regions.min_area=4", "data.regions.resolution=cache"]
     cfg = make_cfg("train", [*regions, "scoring.report.enabled=false"])

@@ -32,6 +32,7 @@ def _offline_run(output_dir: Path) -> Path:
     return run
 
 
+@pytest.mark.slow
 def test_wandb_offline_run_is_written_and_finished(
     make_cfg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,6 +49,7 @@ def test_wandb_offline_run_is_written_and_finished(
     assert list((media / "table" / "test").glob("per_video_*.table.json"))
 
 
+@pytest.mark.slow
 def test_failed_run_finishes_its_wandb_run(
     make_cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,6 +63,7 @@ def test_failed_run_finishes_its_wandb_run(
     assert "got exitcode: 1" in debug
 
 
+@pytest.mark.slow
 def test_tensorboard_and_csv_logs(make_cfg) -> None:
     cfg = make_cfg(
         "train",
@@ -81,6 +84,7 @@ def test_tensorboard_and_csv_logs(make_cfg) -> None:
     assert (run / "config_tree.yaml").is_file()
 
 
+@pytest.mark.slow
 def test_predict_logs_test_metrics(unet_run: Path, make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg(
         "predict", [f"ckpt_path={unet_run}", "logger=csv", "scoring.report.enabled=false"]
@@ -106,6 +110,7 @@ def test_sample_frames_spread_over_all_videos() -> None:
     assert spread_frames([], clip_length=5, count=3).empty
 
 
+@pytest.mark.slow
 def test_the_run_log_holds_what_the_console_showed_and_the_error(make_cfg) -> None:
     cfg = make_cfg("train", [])
     train(cfg)

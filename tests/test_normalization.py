@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from vad.errors import CheckpointError, ScoreFileError, VADError
+from vad.models.contract import ModelContract
 from vad.scoring.normalization import normalize
 from vad.scoring.options import NORMALIZATIONS, ScoringConfigError, ScoringOptions
 from vad.scoring.pipeline import anomaly_scores, score_frame
@@ -143,6 +144,9 @@ def test_unknown_score_column_names_the_available_ones() -> None:
 def test_every_scoring_config_gives_valid_options(make_cfg, option: str) -> None:
     cfg = make_cfg("predict", [f"scoring={option}"], tiny=False)
     options = ScoringOptions.from_config(cfg.scoring)
-    assert options.column in ("mse", "psnr", "patch_max")
+    assert options.column in (None, "mse", "psnr", "patch_max")  # None: the model's own column
+    assert options.for_model(ModelContract(score_column="density")).column == (
+        options.column or "density"
+    )
     assert cfg.scoring.train_stats in ("auto", "refit", "never")
     assert cfg.scoring.report.top_k >= 0

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import matplotlib
+import pytest
 
 from tests.conftest import TINY, TINY_DATA
 from tests.helpers import ROOT
@@ -13,6 +14,7 @@ from tests.helpers import ROOT
 NOTEBOOK = ROOT / "examples" / "quickstart.ipynb"
 
 
+@pytest.mark.slow
 def test_the_quickstart_notebook_runs(tmp_path: Path, shared_dir: Path, monkeypatch) -> None:
     matplotlib.use("Agg")
     monkeypatch.setenv("VAD_ROOT", str(tmp_path))

@@ -86,6 +86,7 @@ OBJECTS = [
 ]
 
 
+@pytest.mark.slow
 def test_a_unet_trains_and_scores_on_objects(make_cfg) -> None:
     cfg = make_cfg("train", [*OBJECTS, "scoring.report.enabled=true"])
     train(cfg)

@@ -95,6 +95,7 @@ def test_a_decoy_glides_slowly_through_the_farthest_segment_labelled_normal() ->
     assert pasted_videos(_walking(1), 5, too_short) == []
 
 
+@pytest.mark.slow
 def test_label_free_kinds_are_chance_for_a_constant_model() -> None:
     module = _module()
     module.frame_scores = lambda out: {"psnr": torch.zeros(out.frame_ids.numel())}
@@ -103,6 +104,7 @@ def test_label_free_kinds_are_chance_for_a_constant_model() -> None:
     assert aucs["pasted"] == pytest.approx(0.5) and aucs["x2"] == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_a_motion_sensitive_model_finds_the_pasted_object() -> None:
     module = _module()
 
@@ -115,6 +117,7 @@ def test_a_motion_sensitive_model_finds_the_pasted_object() -> None:
     assert aucs["pasted"] > 0.8
 
 
+@pytest.mark.slow
 def test_training_logs_each_kind_of_the_label_free_score(make_cfg) -> None:
     cfg = make_cfg(
         "train",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from omegaconf import open_dict
 
 from tests.helpers import write_gt_mat
@@ -56,6 +57,7 @@ def _subset(ped2_root: Path, root: Path, train: list[str], test: list[str]) -> P
     return root
 
 
+@pytest.mark.slow
 def test_ped2_train_and_predict_smoke(make_cfg, ped2_root: Path, tmp_path: Path) -> None:
     root = _subset(ped2_root, tmp_path / "ped2", ["01", "02", "03"], ["01", "04"])
     cfg = make_cfg(

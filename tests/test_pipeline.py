@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -17,11 +18,16 @@ from vad.tasks.predict import predict
 from vad.tasks.train import train
 
 
-def test_fast_dev_run(make_cfg) -> None:
+@pytest.mark.slow
+def test_fast_dev_run_checks_the_pipeline_and_writes_no_results(make_cfg) -> None:
     cfg = make_cfg("train", ["debug=fdr"])
-    train(cfg)
+    assert train(cfg) is not None  # one training and one validation batch gave a val/loss
+    run = Path(cfg.paths.output_dir)
+    assert json.loads((run / "train_metrics.json").read_text())["steps"] == 1
+    assert not (run / "scores.csv").exists()  # test: false
 
 
+@pytest.mark.slow
 def test_train_predict_ensemble(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train")
     value = train(cfg)
@@ -62,6 +68,7 @@ def test_train_predict_ensemble(make_cfg, tmp_path: Path) -> None:
     assert submission["Id"].tolist() == [f"{int(v)}_{f}" for v, f in expected]
 
 
+@pytest.mark.slow
 def test_resume_from_last_checkpoint(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train", ["test=false"])
     train(cfg)
@@ -90,6 +97,7 @@ def _gappy_dataset(root: Path) -> dict[str, list[int]]:
     return test_ids
 
 
+@pytest.mark.slow
 def test_original_frame_ids_survive_to_scores_and_submission(make_cfg, tmp_path: Path) -> None:
     test_ids = _gappy_dataset(tmp_path / "pixelplay")
     cfg = make_cfg(
@@ -127,6 +135,7 @@ def _one_batch_run(make_cfg) -> DictConfig:
     return cfg
 
 
+@pytest.mark.slow
 def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
     cfg = _one_batch_run(make_cfg)
     pcfg = make_cfg(
@@ -137,6 +146,7 @@ def test_predict_rejects_other_input_size(make_cfg, tmp_path: Path) -> None:
         predict(pcfg)
 
 
+@pytest.mark.slow
 def test_predict_on_another_layout_keeps_the_settings_bound_to_the_model(
     make_cfg, tmp_path: Path
 ) -> None:

@@ -53,6 +53,7 @@ def stream(table: pd.DataFrame, video: int, flip_every: int = 0) -> Iterator[Fra
 # --- flip ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_flip_detector_learns(fitted: FlipCorrector) -> None:
     metrics = fitted.metrics
     assert metrics["heldout_videos"] == 1 and metrics["heldout_frames"] == 24
@@ -205,6 +206,7 @@ def test_denoise_repairs_noisy_and_blurred_frames(
         assert f.image.shape == clean[0].shape and f.image.dtype == np.uint8
 
 
+@pytest.mark.slow
 def test_learned_denoiser(scene: pd.DataFrame, tmp_path: Path) -> None:
     learned = {"width": 8, "depth": 4, "steps": 300, "patch": 24, "frames_per_video": 6}
     stage = Denoiser(method="learned", learned=learned, window=8)
@@ -258,6 +260,7 @@ def test_single_gaps_are_interpolated() -> None:
         GapInterpolator(method="copy")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("interpolate", [True, False])
 def test_gap_frames_scored_from_full_windows(make_cfg, tmp_path: Path, interpolate: bool) -> None:
     """With preprocess=clean, frames after a single dropped frame are scored, not filled (without

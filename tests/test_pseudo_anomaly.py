@@ -98,6 +98,7 @@ def test_the_loss_rises_when_a_model_reproduces_the_skipped_future() -> None:
     assert module.losses(batch, out)["loss"] > 0.01
 
 
+@pytest.mark.slow
 def test_training_with_pseudo_anomalies_learns_the_normal_target() -> None:
     torch.manual_seed(0)
     module = _module(pseudo_anomaly={"probability": 0.5, "skips": [3]})
@@ -126,6 +127,7 @@ def _walking_videos(count: int = 2, frames: int = 60) -> list:
     return videos
 
 
+@pytest.mark.slow
 def test_label_free_score_is_chance_for_a_constant_model() -> None:
     module = _module().eval()
     module.frame_scores = lambda out: {"psnr": torch.zeros(out.frame_ids.numel())}

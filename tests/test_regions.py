@@ -87,6 +87,7 @@ def test_a_frame_with_a_fast_object_scores_above_its_normal_neighbours() -> None
     assert empty < scores.min()  # no box: the lowest score
 
 
+@pytest.mark.slow
 def test_train_and_score_with_region_scores(make_cfg) -> None:
     cfg = make_cfg(
         "train",

@@ -66,6 +66,7 @@ def _message(info: pytest.ExceptionInfo) -> str:
 # --- footage given to predict.py source=... ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_corrupt_frame_in_streamed_footage(unet_run: Path, tmp_path: Path, shared_dir) -> None:
     folder = tmp_path / "cam"
     write_frames(folder, range(8))
@@ -286,6 +287,7 @@ def test_atomic_outputs_respect_the_umask(tmp_path: Path) -> None:
 # --- training and the frame cache --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_training_with_a_message(make_cfg) -> None:
     cfg = make_cfg("train", ["model.optimizer.lr=1e30", "model.scheduler=null", "test=false"])
     with pytest.raises(

@@ -43,6 +43,7 @@ def _frame_table() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+@pytest.mark.slow
 def test_report_figures_and_markdown(tmp_path: Path) -> None:
     frame = _frame_table()
     summary, videos = evaluate(frame)
@@ -109,6 +110,7 @@ def test_log_figures_reaches_image_loggers(tmp_path: Path) -> None:
     assert layout == "HWC" and shape[2] == 3
 
 
+@pytest.mark.slow
 def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train", ["scoring.report.top_k=3"])
     train(cfg)
@@ -149,6 +151,7 @@ def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -
         assert results["train_stats"][key] == pytest.approx(results["raw"][key], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_predict_fits_statistics_for_an_old_checkpoint(make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg("train", ["test=false", "scoring.train_stats=never"])
     train(cfg)

@@ -47,6 +47,7 @@ def _overrides(epochs: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_stopped_training_resumes_to_the_same_final_epoch(
     stop: signal.Signals, make_cfg, tmp_path: Path, shared_dir: Path

@@ -252,6 +252,7 @@ def test_module_scores_the_target_frame_with_its_original_id() -> None:
     torch.testing.assert_close(losses["gradient"], gradient_loss(out.pred, out.target))
 
 
+@pytest.mark.slow
 def test_training_reduces_the_loss_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module()
@@ -270,12 +271,7 @@ def test_per_path_settings_must_match_the_depth() -> None:
     assert [p.cell.hidden_candidate.dilation for p in module.net.paths] == [(2, 2), (2, 2)]
 
 
-def test_fast_dev_run(make_cfg) -> None:
-    from vad.tasks.train import train
-
-    train(make_cfg("train", ["model=roadmap", "debug=fdr"]))
-
-
+@pytest.mark.slow
 def test_train_then_predict_writes_standard_scores(make_cfg, tmp_path: Path) -> None:
     from vad.tasks.predict import predict
     from vad.tasks.train import train

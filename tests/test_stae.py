@@ -136,6 +136,7 @@ def test_position_calibration_rescales_each_clip_position() -> None:
     torch.testing.assert_close(calibrated["pred_patch_max"], raw["pred_patch_max"], equal_nan=True)
 
 
+@pytest.mark.slow
 def test_training_reduces_both_losses_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module(t=3)
@@ -204,6 +205,7 @@ def _tiny_train(make_cfg, overrides: list[str]):
     return make_cfg("train", [*TINY_DATA, *tiny, *TINY_STAE, *overrides], tiny=False)
 
 
+@pytest.mark.slow
 def test_train_predict_gives_exactly_one_mixed_score_per_frame(make_cfg, tmp_path: Path) -> None:
     cfg = _tiny_train(make_cfg, [])
     train(cfg)
@@ -254,7 +256,3 @@ def test_pseudo_anomalies_speed_up_a_segment_of_at_least_min_span_per_copy() -> 
     assert len(sped) == 60 - 8 * 2
     with pytest.raises(DataError):
         list(pseudo_anomalies(frames[:27], clip_length=4, factor=3))
-
-
-def test_fast_dev_run(make_cfg) -> None:
-    train(_tiny_train(make_cfg, ["debug=fdr"]))

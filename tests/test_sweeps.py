@@ -40,6 +40,7 @@ def multirun(sweep_dir: Path, overrides: list[str]) -> subprocess.CompletedProce
     return done
 
 
+@pytest.mark.slow
 def test_multirun_writes_summary_and_best_config(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     multirun(sweep, [*members(tmp_path), "+weights.unet=0,1", "+weights.joint=0,1"])
@@ -76,6 +77,7 @@ def test_multirun_writes_summary_and_best_config(tmp_path: Path) -> None:
     assert pd.read_csv(sweep / "summary.csv")["weights.joint"].tolist() in ([1, 2], [2, 1])
 
 
+@pytest.mark.slow
 def test_multirun_cross_validates_the_grid(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     overrides = ["cv_folds=3", "+weights.unet=0,1", "+weights.joint=1,2"]
@@ -110,6 +112,7 @@ def test_optuna_config_composes() -> None:
     GlobalHydra.instance().clear()
 
 
+@pytest.mark.slow
 def test_optuna_sweep_runs_three_trials(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     overrides = ["hparams_search=ensemble_optuna", "hydra.sweeper.n_trials=3"]

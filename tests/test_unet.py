@@ -63,6 +63,7 @@ def test_module_scores_the_target_frame_with_its_original_id() -> None:
     assert scores["mse"].shape == (2,)
 
 
+@pytest.mark.slow
 def test_training_reduces_the_loss_on_a_fixed_batch() -> None:
     torch.manual_seed(0)
     module = _module()
@@ -88,6 +89,7 @@ def test_warmup_cosine_schedule() -> None:
     assert factors[4] == pytest.approx(0.1) and factors[5] == pytest.approx(0.1)
 
 
+@pytest.mark.slow
 def test_adversarial_training_runs(make_cfg) -> None:
     from vad.tasks.train import train
 
@@ -128,6 +130,7 @@ def test_motion_weights_average_one_and_favour_what_moves() -> None:
     assert weights[0, 0, 0, 0].item() == pytest.approx(0.5)
 
 
+@pytest.mark.slow
 def test_motion_weighted_training_runs_and_checks_its_weight() -> None:
     torch.manual_seed(0)
     module = _module(loss={"motion": 0.5})
