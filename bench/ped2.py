@@ -4,9 +4,10 @@
     python bench/ped2.py --dataset ped1 --model unet [hydra overrides...]   # UCSD Ped1
     python bench/ped2.py --model unet --record-run outputs/bench/ped2_unet/<run>  # a finished run
 
-Runs ``train.py experiment=ped2_<model> data.root=<data>`` (training, then scoring of the test
-videos with the best checkpoint) and records the model, resolution, epochs, training minutes,
-training samples/s, inference frames/s, micro AUC, macro AUC and AP with the exact command.
+Runs ``train.py experiment=ped2_<model> data.root=<ped2>`` on Ped2 and ``train.py
+experiment=<model> data=ped1 data.root=<ped1>`` on Ped1 (the same preset; training, then scoring
+of the test videos with the best checkpoint) and records the model, resolution, epochs, training
+minutes, training samples/s, inference frames/s, micro AUC, macro AUC and AP with the command.
 Ped1 rows also name their protocol (score column, normalisation, smoothing sigma). The data
 folders: ``VAD_PED2`` / ``VAD_PED1`` (default ``../shared/data/<name>``), or ``--data-root``.
 """
@@ -73,7 +74,7 @@ def main() -> None:
     command = [
         sys.executable,
         "train.py",
-        f"experiment=ped2_{args.model}",
+        *preset(args.model, args.dataset),
         f"data.root={data_root}",
         f"hydra.run.dir={run}",
         *overrides,
@@ -93,7 +94,7 @@ def record(dataset: str, row: str) -> None:
 
 def _run_overrides(run: Path) -> list[str]:
     """The overrides the run was started with, less those this script adds."""
-    own = ("experiment=", "data.root=", "hydra.run.dir=")
+    own = ("experiment=", "data=", "data.root=", "hydra.run.dir=")
     overrides = OmegaConf.load(run / ".hydra" / "overrides.yaml")
     return [str(o) for o in overrides if not str(o).startswith(own)]
 
@@ -123,6 +124,25 @@ def result_row(model: str, run: Path, overrides: list[str], dataset: str = "ped2
     return "| " + " | ".join(cells) + " |\n"
 
 
+def preset(model: str, dataset: str) -> list[str]:
+    """The overrides that pick the model's preset on the dataset: ``experiment=ped2_<model>`` on
+    Ped2, the dataset-free ``experiment=<model>`` with ``data=<dataset>`` elsewhere."""
+    own = ROOT / "conf" / "experiment" / f"{model}.yaml"
+    if dataset == "ped2" or not own.is_file():
+        return [f"experiment=ped2_{model}", *([] if dataset == "ped2" else [f"data={dataset}"])]
+    return [f"experiment={model}", f"data={dataset}"]
+
+
+def _run_column(config) -> str:
+    """The column a run evaluated (its scoring.json), for ``scoring.column: null``."""
+    path = Path(config.paths.output_dir) / "scoring.json"
+    return (
+        json.loads(path.read_text()).get("column", "model's own")
+        if path.is_file()
+        else "model's own"
+    )
+
+
 def _budget(train: dict) -> str:
     """Optimizer steps and epochs of a run, as ``steps (epochs)``."""
     steps = train.get("steps")
@@ -132,7 +152,7 @@ def _budget(train: dict) -> str:
 def protocol(config) -> str:
     """The run's scoring protocol in one cell: column, normalisation, smoothing."""
     scoring = config.scoring
-    column = scoring.column or "model default"
+    column = scoring.column or _run_column(config)
     return f"{column}, {scoring.normalization}, sigma {scoring.smoothing.sigma:g}"
 
 

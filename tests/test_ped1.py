@@ -10,6 +10,7 @@ import numpy as np
 
 from tests.conftest import compose_config
 from tests.helpers import write_frames, write_gt_mat
+from vad.tasks.instantiate import build, instantiate_datamodule
 
 #: Ped1's frames are 238 x 158 (width x height)
 SIZE = (158, 238)
@@ -67,3 +68,14 @@ def test_data_ucsd_reads_the_ped1_archive(tmp_path: Path, shared_dir: Path) -> N
     }
     assert labels == {"001": EXPECTED["01"], "002": EXPECTED["02"]}
     assert table.set_index("video").loc["002", "frame_ids"].tolist() == list(range(1, 10))
+
+
+def test_model_presets_read_the_frame_size_from_the_data(tmp_path: Path, shared_dir: Path) -> None:
+    """``experiment=density`` keeps the frames' own size: Ped1's 158 x 238, never a Ped2 size."""
+    root = frames_tree(tmp_path / "ped1")
+    overrides = ["experiment=density", "data=ped1", f"data.root={root}", "data.val_videos=1"]
+    cfg = compose_config("train", overrides, tmp_path, shared_dir)
+    assert cfg.data.image_size == "native"
+    datamodule = instantiate_datamodule(cfg.data)
+    assert datamodule.image_size == SIZE and list(cfg.data.image_size) == list(SIZE)
+    assert build(cfg.model).image_size == SIZE  # the model follows the data's size

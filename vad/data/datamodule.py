@@ -15,9 +15,11 @@ from vad.data import modalities as modality_registry
 from vad.data.cache import CachedVideo, FrameCache
 from vad.data.clips import ClipDataset, VideoBatchSampler
 from vad.data.layouts.base import Layout
+from vad.data.sources import open_source
 from vad.data.stages import FrameStage
 from vad.errors import DataError
 from vad.utils.console import progress
+from vad.utils.sizes import image_hw
 
 log = logging.getLogger(__name__)
 SAMPLINGS = ("clips", "videos")
@@ -30,7 +32,8 @@ class VideoDataModule(L.LightningDataModule):
         layout: the dataset adapter that lists the videos, or a factory (Hydra ``_partial_``)
             called with ``root``.
         root: the dataset folder, for a layout factory.
-        image_size: (height, width) frames are resized to, or one int for square frames.
+        image_size: (height, width) frames are resized to, one int for square frames, or
+            ``native``: the size of the first training video's frames (no resize).
         channels: 1 (grey) or 3 (RGB).
         cache_dir: where decoded, preprocessed and resized frames are cached.
         val_videos: number of training videos held out for validation (the last ones in order),
@@ -74,8 +77,13 @@ class VideoDataModule(L.LightningDataModule):
         if sampling not in SAMPLINGS:
             raise DataError(f"data.sampling={sampling!r} is unknown (choose from {SAMPLINGS})")
         self.layout = layout if isinstance(layout, Layout) else layout(root=root)
+        self._table: pd.DataFrame | None = None
         if scenes is not None:  # a layout given with its scenes selected keeps them
             self.layout.select_scenes(scenes)
+        if image_size == NATIVE:
+            image_size = native_size(self.table, channels, self.layout.root)
+        #: (height, width) of the cached frames (``native``: the first training video's)
+        self.image_size = image_hw(image_size)
         self.cache = FrameCache(cache_dir, image_size, channels, stages, cache_workers, resize)
         self.sampling = sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
@@ -84,7 +92,6 @@ class VideoDataModule(L.LightningDataModule):
         self.clip_length: int | None = None
         self.modalities: tuple[str, ...] = ("frames",)
         self.pseudo_anomaly: dict[str, Any] = {}
-        self._table: pd.DataFrame | None = None
         self._videos: dict[str, list[CachedVideo]] = {}
         self.modality_settings = {
             "flow": modality_registry.check_settings("flow", flow),
@@ -217,3 +224,19 @@ class VideoDataModule(L.LightningDataModule):
 
     def predict_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
+
+
+#: ``data.image_size`` that keeps the frames' own size
+NATIVE = "native"
+
+
+def native_size(table: pd.DataFrame, channels: int, root: object) -> tuple[int, int]:
+    """(height, width) of the first frame of the first training video (else the first video)."""
+    if table.empty:
+        raise DataError(f"{root}: data.image_size=native needs a video to read the size from")
+    train = table[table["split"] == "train"]
+    source = (train if len(train) else table)["source"].iloc[0]
+    _, frame = next(iter(open_source(source).iter_frames(channels)), (None, None))
+    if frame is None:
+        raise DataError(f"{source}: no frame to read data.image_size=native from")
+    return int(frame.shape[0]), int(frame.shape[1])

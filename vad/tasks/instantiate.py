@@ -7,8 +7,9 @@ from typing import Any
 
 import hydra
 from hydra.errors import InstantiationException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
+from vad.data.datamodule import NATIVE
 from vad.errors import VADError
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,14 @@ def instantiate_dict(config: DictConfig | None, kind: str) -> list[Any]:
 
 
 def instantiate_datamodule(data: DictConfig, preprocess: DictConfig | None = None) -> Any:
-    """The DataModule of a data config, with the preprocessing stages of ``preprocess``."""
+    """The DataModule of a data config, with the preprocessing stages of ``preprocess``;
+    ``image_size: native`` in ``data`` becomes the size the DataModule read from the videos."""
     stages = instantiate_dict(preprocess, "preprocessing stage")
-    return build(data, stages=stages, _recursive_=True)
+    datamodule = build(data, stages=stages, _recursive_=True)
+    if data.get("image_size") == NATIVE:  # the size read from the data, for the model and the run
+        with open_dict(data):
+            data.image_size = list(datamodule.image_size)
+    return datamodule
 
 
 def build(config: Any, **kwargs: Any) -> Any:
