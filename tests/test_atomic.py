@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from vad.io.atomic import atomic_folder, current_umask
+from vad.io.atomic import atomic_folder, current_umask, write_json
 
 
 def test_success_renames_into_place(tmp_path: Path) -> None:
@@ -54,3 +56,16 @@ def test_failed_interruption_keeps_the_old_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError), atomic_folder(target):
         raise ValueError
     assert os.listdir(target) == ["old.txt"] and os.listdir(tmp_path) == ["out"]
+
+
+def test_json_files_are_strict_with_the_reason_for_each_null(tmp_path: Path) -> None:
+    def refuse(name: str) -> None:
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    metrics = {"micro_auc": float("nan"), "ap": np.float32(0.5), "per": [{"auc": np.inf}, 1.0]}
+    path = write_json(metrics, tmp_path / "metrics.json")
+    loaded = json.loads(path.read_text(), parse_constant=refuse)
+    assert loaded["micro_auc"] is None and loaded["per"][0]["auc"] is None
+    assert loaded["ap"] == 0.5  # exact: float32 0.5 is a power of two
+    assert set(loaded["undefined"]) == {"micro_auc", "per[0].auc"}
+    assert "one class" in loaded["undefined"]["micro_auc"]

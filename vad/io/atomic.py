@@ -8,6 +8,7 @@ replaces, or 0666 less the process umask for a new file; a folder gets 0777 less
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -124,11 +125,38 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
     return Path(path)
 
 
+#: why a value is ``null`` in a JSON file where the computation gave NaN or an infinity
+UNDEFINED_REASON = "not a finite number: undefined for these frames (e.g. an AUC of one class)"
+
+
 def write_json(obj: Any, path: str | Path) -> Path:
+    """Strict JSON (no NaN / Infinity): a non-finite number becomes ``null`` and, in a mapping at
+    the top, its dotted key is listed under ``"undefined"`` with the reason."""
+    undefined: list[str] = []
+    clean = _finite(obj, "", undefined)
+    if undefined and isinstance(clean, dict):
+        clean["undefined"] = {
+            **clean.get("undefined", {}),
+            **dict.fromkeys(undefined, UNDEFINED_REASON),
+        }
     with atomic_open(path) as handle:
-        json.dump(obj, handle, indent=2, default=_json_default)
+        json.dump(clean, handle, indent=2, default=_json_default, allow_nan=False)
         handle.write("\n")
     return Path(path)
+
+
+def _finite(obj: Any, key: str, undefined: list[str]) -> Any:
+    """``obj`` with numpy scalars as Python numbers and non-finite floats as None."""
+    if isinstance(obj, dict):
+        return {k: _finite(v, f"{key}.{k}" if key else str(k), undefined) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v, f"{key}[{i}]", undefined) for i, v in enumerate(obj)]
+    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        undefined.append(key)
+        return None
+    return obj
 
 
 def write_text(text: str, path: str | Path) -> Path:
