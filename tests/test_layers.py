@@ -114,3 +114,54 @@ def test_the_checks_find_an_upward_import_and_a_cycle(tmp_path: Path) -> None:
 @pytest.mark.parametrize("layer", ["tasks", "cli"])
 def test_nothing_imports_the_top_layers(layer: str) -> None:
     assert {a for a, b, _ in import_edges() if b == layer} == set()
+
+
+def module_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_edges(root: Path = PACKAGE) -> dict[str, set[str]]:
+    """Module -> the vad modules it imports (type-checking and function-level imports too);
+    ``from package import name`` counts as importing the submodule ``name`` when it is one."""
+    known = {module_of(p) for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        source = module_of(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = [f"{node.module}.{a.name}" for a in node.names]
+                targets = [s for s in subs if s in known] or [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            for target in targets:
+                if target in known and target != source:
+                    graph.setdefault(source, set()).add(target)
+    return graph
+
+
+def test_no_import_cycle_between_modules_of_a_package() -> None:
+    """No two modules reach each other through imports (a package's ``__init__`` re-exporting
+    its own modules aside)."""
+    graph = module_edges()
+    reached = {module: _reach(graph, module) for module in graph}
+    loops = {
+        tuple(sorted((a, b)))
+        for a in graph
+        for b in reached[a]
+        if a != b
+        and a in reached.get(b, ())
+        and not (a.startswith(b + ".") or b.startswith(a + "."))
+    }
+    assert sorted(loops) == []
+
+
+def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from vad.scoring.localisation_metrics import pixel_metrics
 from vad.scoring.metrics import roc_auc
 from vad.scoring.pixel_metrics import (
     PixelAUROC,
     code_floor,
     histogram_quantiles,
-    pixel_metrics,
     score_codes,
     ucsd_frame_scores,
     ucsd_pixel_criterion,

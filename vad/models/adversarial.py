@@ -10,11 +10,16 @@ import torch
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
 
 if TYPE_CHECKING:
-    from vad.models.base import Prediction, VADModule
+    import lightning as L
+
+    from vad.models.prediction import Prediction
 
 
-def adversarial_step(module: VADModule, out: Prediction, losses: dict[str, torch.Tensor]) -> None:
-    """One generator then one discriminator update (manual optimisation), as in FFP."""
+def adversarial_step(
+    module: L.LightningModule, out: Prediction, losses: dict[str, torch.Tensor]
+) -> None:
+    """One generator then one discriminator update (manual optimisation), as in FFP, of a
+    ``VADModule`` with a ``discriminator`` and ``adv_weight``."""
     opt_g, opt_d = module.optimizers()
     pred, target = _as_images(out.pred), _as_images(out.target)
     losses["adv_g"] = lsgan_generator_loss(module.discriminator(pred))

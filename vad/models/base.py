@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import lightning as L
@@ -24,52 +23,18 @@ from vad.errors import DataError, TrainingError
 from vad.models.adversarial import adversarial_step
 from vad.models.components.discriminator import PatchDiscriminator
 from vad.models.contract import ModelContract
-from vad.models.errors import error_map, frame_errors
+from vad.models.errors import frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.map_scores import MapScores
 from vad.models.objects import object_batch, object_settings, objects_as_frames
+from vad.models.prediction import Prediction
 from vad.models.pseudo_anomaly import pseudo_anomaly_settings, with_pseudo_anomalies
 from vad.utils.sizes import image_hw
 
+__all__ = ["IMAGE_KEYS", "Prediction", "VADModule"]
+
 #: per-frame arrays that hold images (uint8 -> [-1, 1]); others are only made float
 IMAGE_KEYS = ("frames", "skip_frames")
-
-
-@dataclass
-class Prediction:
-    """Model output for a batch: ``pred`` should match ``target`` (both in [-1, 1]).
-
-    For single-frame predictors both are (B, C, H, W) and ``positions`` is the clip position of the
-    target frame; models that output several frames per clip return (B, P, C, H, W), one per
-    position. ``extra`` holds anything else a model's losses or scores need. ``video`` and
-    ``frame_ids`` (B, P: the original id of every output frame) are set by
-    ``VADModule.predict_clips``. A model that scores without predicting frames (e.g. a density
-    of object attributes) sets ``maps`` (B, P, H, W), its anomaly map of every output frame,
-    and may leave ``pred`` / ``target`` as the frames themselves.
-    """
-
-    pred: torch.Tensor
-    target: torch.Tensor
-    positions: Sequence[int] = (-1,)
-    extra: dict[str, torch.Tensor] = field(default_factory=dict)
-    video: list[str] = field(default_factory=list)
-    frame_ids: torch.Tensor | None = None
-    maps: torch.Tensor | None = None
-
-    def per_position(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``pred`` and ``target`` as (B, P, C, H, W), one output frame per clip position."""
-        if self.pred.ndim == 4:
-            return self.pred[:, None], self.target[:, None]
-        return self.pred, self.target
-
-    def error_maps(self) -> torch.Tensor:
-        """Squared-error maps (B, P, H, W) in [0, 1] scale of every output frame, or the model's
-        own anomaly maps (``maps``) when it scores without predicting frames."""
-        if self.maps is not None:
-            return self.maps
-        pred, target = self.per_position()
-        maps = error_map(pred.flatten(0, 1), target.flatten(0, 1))
-        return maps.view(*pred.shape[:2], *maps.shape[-2:])
 
 
 class VADModule(L.LightningModule, ABC):

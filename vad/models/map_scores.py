@@ -17,7 +17,7 @@ from vad.models import location, regions
 from vad.models.fitted import FittedStatistics
 
 if TYPE_CHECKING:
-    from vad.models.base import Prediction
+    from vad.models.prediction import Prediction
 
 
 class MapScores:

@@ -32,7 +32,7 @@ from vad.errors import ScoreFileError
 from vad.io.atomic import atomic_path
 from vad.models.base import Prediction
 from vad.scoring.assemble import nearest_scored
-from vad.scoring.pixel_metrics import pixel_metrics
+from vad.scoring.localisation_metrics import pixel_metrics
 from vad.scoring.scorer import frame_maps
 
 log = logging.getLogger(__name__)

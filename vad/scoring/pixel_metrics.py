@@ -15,12 +15,13 @@ Inputs per video: ``maps`` (T, H, W) of finite raw scores (higher = more anomalo
                     pixels; normal: the map's maximum); rd = 1 - EER, auc = its ROC AUC
     rbdc, tbdc      region- and track-based detection criteria (Ramachandra & Jones, WACV 2020),
                     see ``vad.scoring.region_metrics``
+
+All of them at once: ``vad.scoring.localisation_metrics.pixel_metrics``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def check_video(video: str, maps: np.ndarray, masks: np.ndarray) -> tuple[np.nda
     return maps, masks != 0
 
 
-def _per_frame(array: np.ndarray) -> np.ndarray:
+def per_frame(array: np.ndarray) -> np.ndarray:
     """(T, H * W) view of a (T, H, W) array (also for T = 0)."""
     return array.reshape(array.shape[0], array.shape[1] * array.shape[2])
 
@@ -112,7 +113,7 @@ def ucsd_frame_scores(
     scores the ceil(fraction * n)-th largest map value of its n mask pixels, so that it is
     detected at t exactly when >= fraction of them have map >= t; a normal frame its maximum."""
     maps, masks = check_video("", maps, masks)
-    flat_maps, flat_masks = _per_frame(maps), _per_frame(masks)
+    flat_maps, flat_masks = per_frame(maps), per_frame(masks)
     sizes = flat_masks.sum(axis=1)
     scores = flat_maps.max(axis=1, initial=-np.inf).astype(np.float64)
     for frame in np.flatnonzero(sizes):
@@ -128,47 +129,4 @@ def ucsd_pixel_criterion(labels: np.ndarray, scores: np.ndarray) -> dict[str, fl
     return {
         "ucsd_pixel_rd": 1.0 - equal_error_rate(labels, scores),
         "ucsd_pixel_auc": roc_auc(labels, scores),
-    }
-
-
-def pixel_metrics(
-    videos: Iterable[tuple[str, np.ndarray, np.ndarray]],
-    *,
-    fraction: float = 0.4,
-    n_thresholds: int = 40,
-    iou: float = 0.1,
-    track_fraction: float = 0.1,
-    max_fpr: float = 1.0,
-) -> dict[str, float]:
-    """All localisation metrics of ``(video, maps, masks)`` triples: ``pixel_auroc``,
-    ``ucsd_pixel_rd``, ``ucsd_pixel_auc``, ``rbdc``, ``tbdc`` and ``pixel_frames``.
-
-    Two passes: the first streams the pixel AUROC and the UCSD frame scores and gathers the
-    RBDC / TBDC thresholds, the second computes the regions; an iterable that is not a
-    ``Sequence`` is listed first (held in memory). Shapes that differ raise ValueError.
-    """
-    from vad.scoring.region_metrics import RegionMetrics, sweep_thresholds  # imports this module
-
-    videos = videos if isinstance(videos, Sequence) else list(videos)
-    auroc = PixelAUROC()
-    labels, scores, maxima = [], [], []
-    for video, maps, masks in videos:
-        maps, masks = check_video(video, maps, masks)
-        auroc.update(maps, masks)
-        frame_labels, frame_scores = ucsd_frame_scores(maps, masks, fraction)
-        labels.append(frame_labels)
-        scores.append(frame_scores)
-        maxima.append(_per_frame(maps).max(axis=1, initial=-np.inf))
-    frames = sum(len(frame_labels) for frame_labels in labels)
-    if frames == 0:
-        raise ValueError("no frame to evaluate")
-    thresholds = sweep_thresholds(np.concatenate(maxima), auroc.counts, n_thresholds)
-    regions = RegionMetrics(thresholds, iou=iou, track_fraction=track_fraction)
-    for _, maps, masks in videos:
-        regions.update(maps, masks)
-    return {
-        "pixel_auroc": auroc.compute(),
-        **ucsd_pixel_criterion(np.concatenate(labels), np.concatenate(scores)),
-        **regions.compute(max_fpr),
-        "pixel_frames": frames,
     }
