@@ -100,6 +100,12 @@ def test_training_without_a_logger_runs(make_cfg) -> None:
         ("data.resize=bogus", r"resize"),
         ("data.regions.threshold=300", r"data\.regions=.* is invalid"),
         ("data.flow.method=bogus", r"flow"),
+        # a valid setting of a modality the model does not read would do nothing
+        ("data.flow.method=dis", r"data\.flow\.method is set, but UNetModule reads no flow"),
+        (
+            "data.regions.min_area=4",
+            r"data\.regions\.min_area is set, but UNetModule reads no boxes",
+        ),
         ("data.val_videos=[nope]", r"val_videos \['nope'\] are not training videos"),
         ("model.pseudo_anomaly.skips=[1]", r"skips"),
         ("model.pseudo_anomaly.probability=2", r"probability"),

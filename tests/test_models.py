@@ -50,7 +50,8 @@ def tiny_overrides(model: str, shared: Path, tmp: Path) -> list[str]:
         if OmegaConf.select(cfg.model, key, default=None) is not None
     ]
     common = [o for o in TINY if not o.startswith("model.")]
-    return [*TINY_DATA, *common, *TINY_BOXES, f"model={model}", *shrink]
+    boxes = TINY_BOXES if "boxes" in hydra.utils.instantiate(cfg.model).modalities else []
+    return [*TINY_DATA, *common, *boxes, f"model={model}", *shrink]
 
 
 def _value(value: object) -> str:

@@ -1,5 +1,5 @@
-"""Checks made before any video is scored: every test video has a clip, the score column
-exists."""
+"""Checks made before any long work: every test video has a clip, the score column exists, a
+data setting given for a modality is one the model reads."""
 
 from __future__ import annotations
 
@@ -11,6 +11,24 @@ from vad.data.cache import CachedVideo
 from vad.data.clips import clip_starts, memory_video
 from vad.errors import DataError
 from vad.scoring.scorer import Scorer
+
+#: data settings that only shape a modality: ``data.<key>`` -> the modality
+MODALITY_SETTINGS = {"flow": "flow", "regions": "boxes"}
+
+
+def check_data_settings_used(keys: Sequence[str], model: object) -> None:
+    """A DataError when a given ``data.flow.*`` / ``data.regions.*`` key (command-line
+    overrides) shapes a modality the model does not read: the setting would do nothing."""
+    for key in keys:
+        parts = key.split(".")
+        if len(parts) < 2 or parts[0] != "data" or parts[1] not in MODALITY_SETTINGS:
+            continue
+        modality = MODALITY_SETTINGS[parts[1]]
+        if modality not in model.modalities:
+            raise DataError(
+                f"{key} is set, but {type(model).__name__} reads no {modality} (it reads "
+                f"{', '.join(model.modalities)}); drop the setting or choose a model that uses it"
+            )
 
 
 def check_score_column(scorer: Scorer, videos: Sequence[CachedVideo], column: str) -> None:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, open_dict
 
@@ -48,3 +49,11 @@ def build(config: Any, **kwargs: Any) -> Any:
         if cause is not None:
             raise cause from None
         raise
+
+
+def command_line_keys() -> list[str]:
+    """The keys of this run's command-line overrides (none outside a Hydra run)."""
+    if not HydraConfig.initialized():
+        return []
+    overrides = HydraConfig.get().overrides.task
+    return [str(o).split("=", 1)[0].lstrip("+~") for o in overrides]

@@ -6,14 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vad.errors import CheckpointError
 from vad.models.checkpoint import check_compatible, load_model, resolve_checkpoint
 from vad.scoring.options import ScoringOptions
 from vad.tasks.infer import infer
-from vad.tasks.instantiate import instantiate_datamodule
+from vad.tasks.instantiate import command_line_keys, instantiate_datamodule
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
@@ -56,7 +55,7 @@ MODEL_BOUND = ("image_size", "channels", "resize", "flow", "regions")
 def model_bound(data: DictConfig, trained: dict[str, Any]) -> DictConfig:
     """``data`` with the checkpoint's ``MODEL_BOUND`` settings, except those the command line
     sets (``data.<key>=...``)."""
-    given = _command_line_keys()
+    given = command_line_keys()
     data = data.copy()
     with open_dict(data):
         for key in MODEL_BOUND:
@@ -74,7 +73,7 @@ def run_scoring(scoring: DictConfig, trained: dict[str, Any] | None, ckpt: Path)
     if trained is None:
         saved = ckpt.parent.parent / ".hydra" / "config.yaml"
         trained = OmegaConf.to_container(OmegaConf.load(saved).scoring) if saved.is_file() else None
-    given = _command_line_keys()
+    given = command_line_keys()
     if trained is None or "scoring" in given:
         return scoring
     scoring = scoring.copy()
@@ -83,14 +82,6 @@ def run_scoring(scoring: DictConfig, trained: dict[str, Any] | None, ckpt: Path)
             if not any(g == f"scoring.{key}" or g.startswith(f"scoring.{key}.") for g in given):
                 scoring[key] = value
     return scoring
-
-
-def _command_line_keys() -> list[str]:
-    """The keys of this run's command-line overrides (none outside a Hydra run)."""
-    if not HydraConfig.initialized():
-        return []
-    overrides = HydraConfig.get().overrides.task
-    return [str(o).split("=", 1)[0].lstrip("+~") for o in overrides]
 
 
 def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> float | None:

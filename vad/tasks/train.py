@@ -18,7 +18,8 @@ from vad.errors import TrainingError
 from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
 from vad.scoring.options import ScoringOptions
-from vad.tasks.instantiate import build, instantiate_datamodule, instantiate_dict
+from vad.tasks.checks import check_data_settings_used
+from vad.tasks.instantiate import build, command_line_keys, instantiate_datamodule, instantiate_dict
 from vad.tasks.report import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
@@ -52,6 +53,7 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     model = build(cfg.model)
     scoring = scoring.for_model(model.contract)
     datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
+    check_data_settings_used(command_line_keys(), model)
     trainer_cfg = trainer_for(model, cfg.trainer)
     console.print(settings_summary(cfg, model, output_dir), soft_wrap=True)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
