@@ -104,7 +104,7 @@ def result_row(model: str, run: Path, overrides: list[str], dataset: str = "ped2
     test = json.loads((run / "metrics.json").read_text())
     config = OmegaConf.load(run / ".hydra" / "config.yaml")
     data = config.data
-    size = "x".join(str(v) for v in data.image_size) + (" RGB" if data.channels == 3 else "")
+    size = "x".join(str(v) for v in _image_size(run, data)) + (" RGB" if data.channels == 3 else "")
     prefix = ["python", "bench/ped2.py"] + (["--dataset", dataset] if dataset != "ped2" else [])
     command = shlex.join([*prefix, "--model", model, *overrides])
     cells = [
@@ -131,6 +131,13 @@ def preset(model: str, dataset: str) -> list[str]:
     if dataset == "ped2" or not own.is_file():
         return [f"experiment=ped2_{model}", *([] if dataset == "ped2" else [f"data={dataset}"])]
     return [f"experiment={model}", f"data={dataset}"]
+
+
+def _image_size(run: Path, data) -> list[int]:
+    """The frame size a run trained at (``native`` resolved: the run's scoring.json)."""
+    if not isinstance(data.image_size, str):
+        return list(data.image_size)
+    return json.loads((run / "scoring.json").read_text()).get("image_size", [data.image_size])
 
 
 def _run_column(config) -> str:

@@ -111,6 +111,7 @@ def _predict_test_scores(
     settings = {
         "aggregate": options.aggregate,
         "patch_size": int(model.patch_size),
+        "image_size": list(model.image_size),
         "column": options.column,
         "higher_is_anomalous": options.column not in LOWER_IS_ANOMALOUS,
         "model": model_name(model),
