@@ -201,3 +201,20 @@ def test_the_tree_search_of_small_banks_equals_brute_force() -> None:
             bank.distances("g", query * torch.tensor([5.0, 0.1]), k), brute, rtol=1e-3, atol=1e-4
         )
     assert "g" in bank._trees
+
+
+def test_velocity_in_box_heights_is_the_same_for_a_near_and_a_far_walker() -> None:
+    """A walker twice as tall (nearer the camera) moves twice the pixels per frame: in box
+    heights per frame both read the same."""
+    frame = np.zeros((40, 60), np.uint8)
+    flow = np.zeros((40, 60, 2), np.float32)
+    flow[2:12, 2:6, 0] = 1.0  # far: 10 px tall, 1 px/frame
+    flow[18:38, 30:38, 0] = 2.0  # near: 20 px tall, 2 px/frame
+    boxes = np.array([[2, 2, 6, 12], [30, 18, 38, 38]], np.float64) / [60, 40, 60, 40]
+    pixels = ObjectFeatures({"velocity": True}, velocity_bins=1)(frame, flow, boxes)["velocity"]
+    heights = ObjectFeatures({"velocity": True}, velocity_bins=1, velocity_scale="height")
+    scaled = heights(frame, flow, boxes)["velocity"]
+    np.testing.assert_allclose(pixels[:, 0], [1.0, 2.0], rtol=1e-6)  # float32 box means
+    np.testing.assert_allclose(scaled[:, 0], [0.1, 0.1], rtol=1e-6)
+    with pytest.raises(ValueError, match="velocity_scale"):
+        ObjectFeatures({"velocity": True}, velocity_scale="depth")

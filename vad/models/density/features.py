@@ -27,8 +27,13 @@ import torch
 
 ATTRIBUTES = ("velocity", "geometry", "appearance")
 GEOMETRY = ("cx", "cy", "size", "aspect")
+#: how the velocity attribute is scaled: ``none`` (pixels per frame, AI-VAD) or ``height`` (box
+#: heights per frame: a receding walkway's far pedestrians move fewer pixels than near ones, but
+#: about as many of their own heights)
+VELOCITY_SCALES = ("none", "height")
 DEFAULTS: dict[str, Any] = {
     "velocity_bins": 8,
+    "velocity_scale": "none",
     "appearance_size": 32,
     "geometry_features": GEOMETRY,
 }
@@ -126,6 +131,7 @@ class ObjectFeatures:
     Args:
         attributes: name -> enabled (``velocity``, ``geometry``, ``appearance``).
         velocity_bins: direction bins of the velocity histogram.
+        velocity_scale: ``none`` or ``height`` (see ``VELOCITY_SCALES``).
         appearance_size: side of the square the crops are resized to (a multiple of 8).
     """
 
@@ -145,6 +151,12 @@ class ObjectFeatures:
                 f"geometry_features must be distinct names of {list(GEOMETRY)}, got {wanted}"
             )
         self.geometry_index = [GEOMETRY.index(name) for name in wanted]
+        self.velocity_scale = str(self.settings["velocity_scale"])
+        if self.velocity_scale not in VELOCITY_SCALES:
+            raise ValueError(
+                f"velocity_scale must be one of {list(VELOCITY_SCALES)}, "
+                f"got {self.velocity_scale!r}"
+            )
         if self.bins < 1 or self.size < HOG_CELL or self.size % HOG_CELL:
             raise ValueError(
                 f"velocity_bins must be >= 1 and appearance_size a multiple of {HOG_CELL}, got "
@@ -179,6 +191,8 @@ class ObjectFeatures:
                 out[name] = np.zeros((0, dims[name]), dtype=np.float32)
             elif name == "velocity":
                 out[name] = velocities(flow, pixels, self.bins)
+                if self.velocity_scale == "height":
+                    out[name] = out[name] / (pixels[:, 3:4] - pixels[:, 1:2]).astype(np.float32)
             else:
                 out[name] = np.stack([extract[name](b) for b in pixels]).reshape(-1, dims[name])
         return out

@@ -56,6 +56,7 @@ class DensityModule(VADModule):
             (a score column named by joining them with ``_``); the others are scored alone.
         k: nearest training objects whose mean distance is an attribute's score.
         velocity_bins: direction bins of the velocity histogram.
+        velocity_scale: ``none`` (pixels per frame) or ``height`` (box heights per frame).
         appearance_size: side of the square crops of the appearance descriptor (multiple of 8).
         flow, boxes: the data config's flow and motion-box settings the banks are built with;
             scoring data built with other settings is an error.
@@ -73,6 +74,7 @@ class DensityModule(VADModule):
         joint: Sequence[str] | None = None,
         k: int = 1,
         velocity_bins: int = 8,
+        velocity_scale: str = "none",
         appearance_size: int = 32,
         geometry_features: Sequence[str] = GEOMETRY,
         flow: Mapping[str, Any] | None = None,
@@ -89,6 +91,7 @@ class DensityModule(VADModule):
         self.extractor = ObjectFeatures(
             enabled,
             velocity_bins=velocity_bins,
+            velocity_scale=velocity_scale,
             appearance_size=appearance_size,
             geometry_features=tuple(geometry_features),
         )
