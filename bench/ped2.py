@@ -115,7 +115,7 @@ def result_row(model: str, run: Path, overrides: list[str], dataset: str = "ped2
         f"{train['train_minutes']:.1f}",
         f"{train['train_samples_per_s']:.1f}",
         f"{test['inference_fps']:.1f}",
-        *([] if dataset == "ped2" else [protocol(config)]),
+        *([] if dataset == "ped2" else [protocol(config, run)]),
         f"{test['micro_auc']:.3f}",
         f"{test['macro_auc']:.3f}",
         f"{test['ap']:.3f}",
@@ -140,9 +140,9 @@ def _image_size(run: Path, data) -> list[int]:
     return json.loads((run / "scoring.json").read_text()).get("image_size", [data.image_size])
 
 
-def _run_column(config) -> str:
+def _run_column(run: Path) -> str:
     """The column a run evaluated (its scoring.json), for ``scoring.column: null``."""
-    path = Path(config.paths.output_dir) / "scoring.json"
+    path = run / "scoring.json"
     return (
         json.loads(path.read_text()).get("column", "model's own")
         if path.is_file()
@@ -156,10 +156,10 @@ def _budget(train: dict) -> str:
     return f"{steps} ({train['epochs']})" if steps is not None else f"- ({train['epochs']})"
 
 
-def protocol(config) -> str:
+def protocol(config, run: Path) -> str:
     """The run's scoring protocol in one cell: column, normalisation, smoothing."""
     scoring = config.scoring
-    column = scoring.column or _run_column(config)
+    column = scoring.column or _run_column(run)
     return f"{column}, {scoring.normalization}, sigma {scoring.smoothing.sigma:g}"
 
 
