@@ -1,7 +1,9 @@
-"""Equal-weight ensemble of the Ped2 members at their defaults; appends a row to results.md.
+"""Equal-weight ensemble of the Ped2 (or Ped1) members; appends a row to results.md.
 
     python bench/ped2_ensemble.py [--models unet stae roadmap joint density] [--train]
     python bench/ped2_ensemble.py --run roadmap=outputs/bench/ped2_roadmap/<run>  # another run
+    python bench/ped2_ensemble.py --dataset ped1 --models unet density \
+        --run unet=outputs/bench/ped1_unet/<run> --run density=... [--variant normalization=...]
 
 ``unet_objects`` (``experiment=ped2_unet_objects``: the U-Net on object crops) can stand in for
 ``unet``.
@@ -37,6 +39,11 @@ from bench.results import record  # noqa: E402
 
 MODELS = ("unet", "stae", "roadmap", "joint", "density", "unet_objects")
 SECTION = "UCSD Ped2: equal-weight ensemble"
+PED1_SECTION = "UCSD Ped1: equal-weight ensemble (`bench/ped2_ensemble.py --dataset ped1`)"
+PED1_HEADER = (
+    "| date | members | member micro AUCs | protocol | train min (sum) | micro AUC | macro AUC | "
+    "AP | command |\n|---|---|---|---|---|---|---|---|---|\n"
+)
 HEADER = (
     "| date | members | member micro AUCs | train min (sum) | micro AUC | macro AUC | AP | "
     "command |\n|---|---|---|---|---|---|---|---|\n"
@@ -53,9 +60,17 @@ def main() -> None:
         "--run", action="append", default=[], metavar="MODEL=RUN", help="this run for MODEL"
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to results.md")
+    parser.add_argument("--dataset", choices=("ped1", "ped2"), default="ped2")
+    parser.add_argument(
+        "--variant", action="append", default=[], help="an ensemble.py override, e.g. fusion=max"
+    )
     args = parser.parse_args()
     chosen = _chosen(args)
-    if not (args.data_root / "ped2.mat").is_file():
+    if args.dataset != "ped2":  # members are named with --run (no at-defaults search)
+        missing = [m for m in args.models if m not in chosen]
+        if missing:
+            sys.exit(f"--dataset {args.dataset}: name the run of {missing} with --run MODEL=RUN")
+    elif not (args.data_root / "ped2.mat").is_file():
         sys.exit(f"UCSD Ped2 not found at {args.data_root} (set VAD_PED2 or --data-root)")
     runs = {}
     for model in args.models:
@@ -69,14 +84,16 @@ def main() -> None:
         if run is None:
             sys.exit(f"no labelled Ped2 run of {model} under outputs/bench/ (use --train)")
         runs[model] = run
-    out = ROOT / "outputs" / "bench" / "ped2_ensemble" / time.strftime("%Y-%m-%d_%H-%M-%S")
-    command = ensemble_command(runs, out)
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    out = ROOT / "outputs" / "bench" / f"{args.dataset}_ensemble" / stamp
+    command = [*ensemble_command(runs, out), *args.variant]
     print("+", shlex.join(command), flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
     row = result_row(runs, out, args)
-    print(HEADER + row)
+    print(row)
     if not args.no_record:
-        record(SECTION, HEADER, row)
+        ped1 = args.dataset == "ped1"
+        record(PED1_SECTION if ped1 else SECTION, PED1_HEADER if ped1 else HEADER, row)
 
 
 def newest_run(model: str, data_root: Path) -> Path | None:
@@ -140,7 +157,10 @@ def ensemble_command(
     command = [sys.executable, "ensemble.py", f"hydra.run.dir={out}", "tune_videos=all"]
     for name, run in runs.items():
         plus = "+"  # conf/ensemble.yaml names no member
-        column = json.loads((run / "metrics.json").read_text())["score"]["column"]
+        column = (
+            json.loads((run / "scoring.json").read_text()).get("column")
+            or json.loads((run / "metrics.json").read_text())["score"]["column"]
+        )
         command += [
             f"{plus}members.{name}.scores={run.relative_to(ROOT)}",
             f"{plus}members.{name}.column={column}",
@@ -159,14 +179,17 @@ def result_row(runs: dict[str, Path], out: Path, args: argparse.Namespace) -> st
     for name, run in runs.items():
         alone.append(f"{name} {json.loads((run / 'metrics.json').read_text())['micro_auc']:.3f}")
         minutes += json.loads((run / "train_metrics.json").read_text())["train_minutes"]
-    command = "python bench/ped2_ensemble.py --models " + " ".join(runs)
+    dataset = f"--dataset {args.dataset} " if args.dataset != "ped2" else ""
+    command = f"python bench/ped2_ensemble.py {dataset}--models " + " ".join(runs)
     command += "".join(f" --run {m}={r}" for m, r in _chosen(args).items())
+    command += "".join(f" --variant {shlex.quote(v)}" for v in args.variant)
     if args.train or args.retrain:
         command += " --retrain" if args.retrain else " --train"
     cells = [
         time.strftime("%Y-%m-%d"),
         "+".join(runs),
         ", ".join(alone),
+        *([_protocol(out)] if args.dataset != "ped2" else []),
         f"{minutes:.1f}",
         f"{fused['micro_auc']:.3f}",
         f"{fused['macro_auc']:.3f}",
@@ -174,6 +197,12 @@ def result_row(runs: dict[str, Path], out: Path, args: argparse.Namespace) -> st
         f"`{command}`",
     ]
     return "| " + " | ".join(cells) + " |\n"
+
+
+def _protocol(out: Path) -> str:
+    """Normalisation, fusion and smoothing the ensemble ran with."""
+    cfg = OmegaConf.load(out / ".hydra" / "config.yaml")
+    return f"{cfg.normalization}, {cfg.fusion}, sigma {cfg.smoothing.sigma:g}"
 
 
 def _chosen(args: argparse.Namespace) -> dict[str, str]:
