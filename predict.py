@@ -3,7 +3,7 @@
 import hydra
 from omegaconf import DictConfig
 
-from vad.cli.errors import user_errors
+from vad.cli.error_messages import user_errors
 from vad.cli.extras import exit_if_an_extra_is_missing
 from vad.tasks.predict import predict
 from vad.utils.signals import terminate_like_interrupt

@@ -26,7 +26,7 @@ from vad.data.datamodule import VideoDataModule
 from vad.data.layouts import FolderLayout
 from vad.data.sources import open_source
 from vad.errors import DataError, TrainingError, VADError
-from vad.inference.sources import list_sources
+from vad.inference.stream_sources import list_sources
 from vad.tasks.checks import check_clips
 from vad.tasks.predict import predict
 from vad.tasks.train import train

@@ -13,10 +13,10 @@ import torch
 from omegaconf import OmegaConf, open_dict
 
 from vad.ensembles import members as member_files
+from vad.ensembles.ensemble_options import EnsembleConfigError, EnsembleOptions, ZeroWeightsError
 from vad.ensembles.fusion import fuse, normalized_weights
 from vad.ensembles.members import clear_cache
 from vad.ensembles.normalize import clear_normalized_cache, per_video_rank, scaled_rank
-from vad.ensembles.options import EnsembleConfigError, EnsembleOptions, ZeroWeightsError
 from vad.ensembles.splits import kfold_splits, tune_eval_split
 from vad.ensembles.stats import clear_stats_cache
 from vad.errors import ScoreFileError, VADError

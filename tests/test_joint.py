@@ -17,8 +17,8 @@ from vad.errors import DataError
 from vad.models.checkpoint import load_model
 from vad.models.fitted import FittedStatistics
 from vad.models.joint import JointModule, JointNet
+from vad.models.joint.combined_score import STAT_COLUMNS, combined_score, flow_errors, log_errors
 from vad.models.joint.lightning_model import JointConfigError, training_flow_rms
-from vad.models.joint.scores import STAT_COLUMNS, combined_score, flow_errors, log_errors
 from vad.scoring.scorer import Scorer
 from vad.tasks.predict import predict
 from vad.tasks.train import train

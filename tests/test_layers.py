@@ -165,3 +165,14 @@ def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    """A traceback's file name says which module it is (the per-model packages' own
+    ``torch_model.py`` / ``lightning_model.py`` and the packages' ``__init__.py`` aside)."""
+    shared = {"__init__.py", "torch_model.py", "lightning_model.py"}
+    names: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name not in shared:
+            names.setdefault(path.name, []).append(str(path.relative_to(PACKAGE.parent)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

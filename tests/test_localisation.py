@@ -16,7 +16,7 @@ from tests.shanghaitech_tree import make_shanghaitech_tree
 from tests.trained_runs import unet_run_fixture  # noqa: F401
 from vad.data.cache import CachedVideo
 from vad.models.base import Prediction
-from vad.models.regions import LOG_FLOOR, region_map
+from vad.models.region_scores import LOG_FLOOR, region_map
 from vad.scoring.options import ScoringConfigError, ScoringOptions
 from vad.scoring.pixel_maps import MAPS_DIR, MapWriter, evaluate_maps
 from vad.tasks.predict import predict

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from vad.errors import VADError
-from vad.models.objects import BOX, EMPTY, crop, object_batch, object_settings, paint
+from vad.models.object_crops import BOX, EMPTY, crop, object_batch, object_settings, paint
 from vad.tasks.train import train
 
 NAN_BOX = [float("nan")] * 4

@@ -15,7 +15,7 @@ from vad.data.cache import FrameCache
 from vad.data.clips import ClipDataset, memory_video
 from vad.errors import TrainingError
 from vad.models.base import Prediction
-from vad.models.pseudo_anomaly import with_pseudo_anomalies
+from vad.models.skip_frames import with_pseudo_anomalies
 from vad.models.unet import UNetModule
 from vad.scoring.pseudo_anomaly import MIN_SPAN, label_free_auc, sped_up_videos
 from vad.scoring.scorer import Scorer

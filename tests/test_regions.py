@@ -11,7 +11,7 @@ import torch
 
 from vad.data.regions import motion_boxes, region_settings, video_boxes
 from vad.errors import DataError
-from vad.models.regions import box_errors, log_box_errors, region_z
+from vad.models.region_scores import box_errors, log_box_errors, region_z
 from vad.tasks.train import train
 
 SETTINGS = region_settings()

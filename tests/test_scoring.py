@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from vad.data.cache import CachedVideo
 from vad.errors import ScoreFileError
-from vad.models.errors import frame_errors, patch_max
+from vad.models.prediction_errors import frame_errors, patch_max
 from vad.scoring.alignment import check_alignment
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.frame_scores import anomaly_score

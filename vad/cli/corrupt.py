@@ -18,7 +18,7 @@ import yaml
 
 from vad.data import layouts
 from vad.data.corrupt import FORMATS, CorruptionSettings, corrupt_dataset, summary
-from vad.data.layouts.base import Layout
+from vad.data.layouts.layout import Layout
 from vad.errors import DataError
 from vad.utils.signals import terminate_like_interrupt
 

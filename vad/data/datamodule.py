@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from vad.data import modalities as modality_registry
 from vad.data.cache import CachedVideo, FrameCache
 from vad.data.clips import ClipDataset, VideoBatchSampler
-from vad.data.layouts.base import Layout
+from vad.data.layouts.layout import Layout
 from vad.data.sources import open_source
 from vad.data.stages import FrameStage
 from vad.errors import DataError

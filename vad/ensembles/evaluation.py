@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vad.ensembles.options import EnsembleConfigError, EnsembleOptions
+from vad.ensembles.ensemble_options import EnsembleConfigError, EnsembleOptions
 from vad.ensembles.splits import Split, kfold_splits, tune_eval_split, video_classes
 from vad.scoring.metrics import (
     average_precision,

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from vad.ensembles.ensemble_options import FUSIONS, EnsembleConfigError, ZeroWeightsError
 from vad.ensembles.normalize import scaled_rank
-from vad.ensembles.options import FUSIONS, EnsembleConfigError, ZeroWeightsError
 
 
 def normalized_weights(weights: Mapping[str, float]) -> dict[str, float]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vad.ensembles.options import EnsembleConfigError
+from vad.ensembles.ensemble_options import EnsembleConfigError
 from vad.utils.sorting import natural_key
 
 

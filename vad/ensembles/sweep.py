@@ -1,4 +1,4 @@
-"""The summary of an ensemble sweep (written by ``vad.tasks.sweep.SweepSummary``, a Hydra
+"""The summary of an ensemble sweep (written by ``vad.tasks.sweep_summary.SweepSummary``, a Hydra
 callback, when a multirun ends).
 
 Every job of ``python ensemble.py -m ...`` (basic or Optuna sweeper) writes ``metrics.json`` into

@@ -23,12 +23,12 @@ from vad.errors import DataError, TrainingError
 from vad.models.adversarial import adversarial_step
 from vad.models.components.discriminator import PatchDiscriminator
 from vad.models.contract import ModelContract
-from vad.models.errors import frame_errors
 from vad.models.fitted import FittedStatistics
 from vad.models.map_scores import MapScores
-from vad.models.objects import object_batch, object_settings, objects_as_frames
+from vad.models.object_crops import object_batch, object_settings, objects_as_frames
 from vad.models.prediction import Prediction
-from vad.models.pseudo_anomaly import pseudo_anomaly_settings, with_pseudo_anomalies
+from vad.models.prediction_errors import frame_errors
+from vad.models.skip_frames import pseudo_anomaly_settings, with_pseudo_anomalies
 from vad.utils.sizes import image_hw
 
 __all__ = ["IMAGE_KEYS", "Prediction", "VADModule"]
@@ -54,9 +54,9 @@ class VADModule(L.LightningModule, ABC):
             start, same run); the model sees the skipped frames as input but must still output
             the *normal* clip's frames (``targets``), so it learns not to reproduce fast,
             unusual motion. Probability 0 = off.
-        regions: score the error inside the motion boxes (``vad.models.regions``).
+        regions: score the error inside the motion boxes (``vad.models.region_scores``).
         objects: ``{"enabled", "size", "position"}``: train and score on object crops instead
-            of whole frames (``vad.models.objects``).
+            of whole frames (``vad.models.object_crops``).
     """
 
     #: the model's score column, data needs and kind of fit (``vad.models.contract``)
@@ -93,7 +93,7 @@ class VADModule(L.LightningModule, ABC):
         # what validation measures (vad.models.fitted); models declare more moments
         self.fitted = FittedStatistics()
         self.map_scoring = MapScores(self.fitted, self.image_size, self.patch_size, regions)
-        #: object-centric clips (``vad.models.objects``), or None for whole frames
+        #: object-centric clips (``vad.models.object_crops``), or None for whole frames
         self.objects = object_settings(objects)
         #: the per-frame arrays this model's clips carry: the contract's, plus the motion boxes
         #: that region scoring and object crops need

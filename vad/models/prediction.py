@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from vad.models.errors import error_map
+from vad.models.prediction_errors import error_map
 
 
 @dataclass

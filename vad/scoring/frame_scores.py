@@ -1,7 +1,7 @@
 """From a raw error column to an anomaly score oriented so that higher = more anomalous.
 
 The raw columns themselves (``mse``, ``psnr``, ``patch_max``, ...) are computed by the models
-(``vad.models.errors``); PSNR is the one whose *lower* values are anomalous.
+(``vad.models.prediction_errors``); PSNR is the one whose *lower* values are anomalous.
 """
 
 from __future__ import annotations

@@ -13,14 +13,14 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from vad.ensembles.ensemble_options import EnsembleOptions, ZeroWeightsError
+from vad.ensembles.ensemble_report import video_table, write_ensemble_report
 from vad.ensembles.evaluation import evaluate_splits, metrics, worst_value
+from vad.ensembles.fused_frame import fused_frame, load_members, member_weights, smoothed
 from vad.ensembles.members import Member
-from vad.ensembles.options import EnsembleOptions, ZeroWeightsError
-from vad.ensembles.pipeline import fused_frame, load_members, member_weights, smoothed
-from vad.ensembles.report import video_table, write_ensemble_report
 from vad.ensembles.submission import write_submission
 from vad.io.atomic import write_csv, write_json
-from vad.tasks.report import console, print_metrics
+from vad.tasks.printing import console, print_metrics
 from vad.utils.console import console_copied_to, quiet_library_noise
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from vad.data.stages import Frame, FrameStage
 from vad.inference.alarm import AlarmScore
 from vad.inference.annotate import StreamAnnotator
 from vad.inference.engine import StreamScorer, plain_video
-from vad.inference.sources import StreamSource, list_sources
+from vad.inference.stream_sources import StreamSource, list_sources
 from vad.io.atomic import write_json
 from vad.io.scores import write_scores
 from vad.models.base import VADModule
@@ -33,7 +33,7 @@ from vad.models.checkpoint import load_model, resolve_checkpoint
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.options import ScoringOptions
 from vad.tasks.instantiate import instantiate_datamodule
-from vad.tasks.report import console
+from vad.tasks.printing import console
 from vad.tasks.score import ensure_score_stats, prepare_scoring
 from vad.tasks.tracking import log_run_results
 from vad.utils.console import progress

@@ -13,7 +13,7 @@ from vad.models.checkpoint import check_compatible, load_model, resolve_checkpoi
 from vad.scoring.options import ScoringOptions
 from vad.tasks.infer import infer
 from vad.tasks.instantiate import command_line_keys, instantiate_datamodule
-from vad.tasks.report import console, print_config_tree
+from vad.tasks.printing import console, print_config_tree
 from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
 from vad.utils.console import console_copied_to, quiet_library_noise

@@ -31,7 +31,7 @@ from vad.scoring.train_stats import check_stats_compatible, score_statistics
 from vad.scoring.writer import ScoreWriter
 from vad.tasks.checks import check_clips, check_score_column
 from vad.tasks.instantiate import instantiate_datamodule
-from vad.tasks.report import console, print_metrics
+from vad.tasks.printing import console, print_metrics
 from vad.visualization.examples import collect_examples, top_frames
 from vad.visualization.loggers import log_figures
 from vad.visualization.report import write_report

@@ -20,7 +20,7 @@ from vad.models.checkpoint import CheckpointMetadata, load_model
 from vad.scoring.options import ScoringOptions
 from vad.tasks.checks import check_data_settings_used
 from vad.tasks.instantiate import build, command_line_keys, instantiate_datamodule, instantiate_dict
-from vad.tasks.report import console, print_config_tree
+from vad.tasks.printing import console, print_config_tree
 from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
 from vad.tasks.tracking import log_test_results, run_loggers

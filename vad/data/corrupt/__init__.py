@@ -17,8 +17,8 @@ Modules: ``plan`` (settings, what happens to each frame, ``corrupt_image``) and 
 copy on disk). Command line: ``vad-corrupt`` (``vad.cli.corrupt``).
 """
 
+from vad.data.corrupt.corrupted_writer import FORMATS, JPEG_QUALITY, corrupt_dataset, summary
 from vad.data.corrupt.plan import CorruptionSettings, VideoPlan, corrupt_image, plan_video
-from vad.data.corrupt.writer import FORMATS, JPEG_QUALITY, corrupt_dataset, summary
 
 __all__ = [
     "FORMATS",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from vad.data.labels import ranges_to_labels, read_mat_ranges, read_npy_labels, split_concatenated
-from vad.data.layouts.base import Layout, video_entries
+from vad.data.layouts.layout import Layout, video_entries
 from vad.data.sources import open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from vad.data.labels import read_npy_labels
-from vad.data.layouts.base import Layout, video_entries
+from vad.data.layouts.layout import Layout, video_entries
 from vad.data.sources import open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from vad.data.labels import labels_from_masks, ranges_to_labels, read_ucsd_m
-from vad.data.layouts.base import Layout, video_entries
+from vad.data.layouts.layout import Layout, video_entries
 from vad.data.sources import is_frame_file, natural_key, open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError

@@ -27,6 +27,7 @@ from vad.data.synthetic.anomalies import (
     plan_video,
     video_labels,
 )
+from vad.data.synthetic.dataset_writer import generate, is_complete
 from vad.data.synthetic.objects import Actor, walkers
 from vad.data.synthetic.params import (
     DEFAULTS,
@@ -38,7 +39,6 @@ from vad.data.synthetic.params import (
 )
 from vad.data.synthetic.render import render
 from vad.data.synthetic.scene import Scene, make_scene
-from vad.data.synthetic.writer import generate, is_complete
 
 __all__ = [
     "DEFAULTS",

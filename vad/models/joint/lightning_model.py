@@ -19,8 +19,7 @@ from vad.data.flow import flow_settings, flow_valid
 from vad.errors import DataError, VADError
 from vad.models.base import Prediction, VADModule
 from vad.models.contract import ModelContract
-from vad.models.errors import frame_errors
-from vad.models.joint.scores import (
+from vad.models.joint.combined_score import (
     FLOW_COLUMNS,
     FRAME_COLUMNS,
     STAT_COLUMNS,
@@ -30,6 +29,7 @@ from vad.models.joint.scores import (
 )
 from vad.models.joint.torch_model import JointNet
 from vad.models.losses import gradient_loss, intensity_loss
+from vad.models.prediction_errors import frame_errors
 
 
 class JointConfigError(VADError, ValueError):
@@ -45,7 +45,7 @@ class JointModule(VADModule):
     when fitting starts and stored with the weights: one constant, so absolute speed is kept).
 
     Score columns: ``mse``, ``psnr``, ``patch_max`` (frame stream), ``flow_mse``,
-    ``flow_patch_max`` (flow stream) and ``combined`` (see ``vad.models.joint.scores``). The
+    ``flow_patch_max`` (flow stream) and ``combined`` (see ``vad.models.joint.combined_score``). The
     mean/std of the log errors of each stream column on the held-out normal validation videos are
     measured over every validation epoch (the fitted moment ``log_error``, entries
     ``STAT_COLUMNS``; see ``vad.models.fitted``), so every checkpoint holds the statistics of its

@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 
 from vad.models.base import Prediction, VADModule
-from vad.models.errors import frame_errors
 from vad.models.losses import intensity_loss
+from vad.models.prediction_errors import frame_errors
 from vad.models.stae.scoring import BRANCH_ERRORS, branch_weights, mix_scores
 from vad.models.stae.torch_model import STAE
 

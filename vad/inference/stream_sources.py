@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vad.data.layouts.base import video_entries
+from vad.data.layouts.layout import video_entries
 from vad.data.sources import (
     VIDEO_EXTENSIONS,
     FrameFolder,

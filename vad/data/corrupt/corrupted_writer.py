@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from vad.data.corrupt.plan import NOTHING, CorruptionSettings, VideoPlan, corrupt_image, plan_video
-from vad.data.layouts.base import Layout
+from vad.data.layouts.layout import Layout
 from vad.data.sources import FrameFolder, natural_key, open_source
 from vad.errors import DataError
 from vad.io.atomic import atomic_folder, write_csv, write_json

@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from vad.ensembles.ensemble_options import (
+    MEMBER_NORMALIZATIONS,
+    EnsembleConfigError,
+    EnsembleOptions,
+)
 from vad.ensembles.fusion import fuse, normalized_weights
 from vad.ensembles.members import Member, check_same_frames, labels_of, load_member
 from vad.ensembles.normalize import member_score
-from vad.ensembles.options import MEMBER_NORMALIZATIONS, EnsembleConfigError, EnsembleOptions
 from vad.ensembles.stats import scoring_settings
 from vad.errors import ScoreFileError
 from vad.io.scores import resolve_scores_path
