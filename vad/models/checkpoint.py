@@ -10,6 +10,7 @@ Everything a model fitted on its held-out validation videos is in its state dict
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +62,22 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return path
 
 
+#: where the ``_target_`` of a stored model config may point: vad's models (and their schedules),
+#: torch's optimisers and schedulers; anything else in a shared checkpoint could run code
+ALLOWED_TARGETS = ("vad.models.", "torch.optim.")
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's contents, read without running code (``weights_only``: tensors and plain
+    Python data only)."""
     path = resolve_checkpoint(path)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path}: refused: the file holds objects beyond tensors and plain data, whose "
+            f"loading could run code ({str(exc).splitlines()[0][:160]})"
+        ) from exc
     except Exception as exc:
         raise CheckpointError(f"{path}: cannot read checkpoint ({exc})") from exc
     if not isinstance(checkpoint, dict) or META_KEY not in checkpoint:
@@ -76,7 +89,10 @@ def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
     """The trained module (eval mode, on CPU) and the checkpoint's stored configs."""
     checkpoint = read_checkpoint(path)
     meta = checkpoint[META_KEY]
+    check_targets(meta["model"], f"{resolve_checkpoint(path)}: model config")
     model = hydra.utils.instantiate(meta["model"])
+    if not isinstance(model, VADModule):
+        raise CheckpointError(f"{resolve_checkpoint(path)}: {type(model).__name__} is no vad model")
     state = dict(checkpoint["state_dict"])
     # checkpoints written before the fitted-statistics store kept them in the metadata
     state.setdefault(STATS_STATE_KEY, {"score_stats": meta.get("score_stats")})
@@ -88,6 +104,23 @@ def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
             f"{resolve_checkpoint(path)}: weights do not fit {target} ({reason})"
         ) from exc
     return model.eval(), meta
+
+
+def check_targets(config: Any, where: str, key: str = "model") -> None:
+    """A CheckpointError naming the key when a ``_target_`` anywhere in ``config`` points
+    outside ``ALLOWED_TARGETS``."""
+    if isinstance(config, dict):
+        target = config.get("_target_")
+        if target is not None and not str(target).startswith(ALLOWED_TARGETS):
+            raise CheckpointError(
+                f"{where}: {key}._target_={target!r} is not a vad model, schedule or torch "
+                f"optimiser; refusing to instantiate it"
+            )
+        for name, value in config.items():
+            check_targets(value, where, f"{key}.{name}")
+    elif isinstance(config, list):
+        for i, value in enumerate(config):
+            check_targets(value, where, f"{key}[{i}]")
 
 
 def store_score_stats(path: str | Path, stats: dict[str, Any]) -> Path:
