@@ -63,17 +63,7 @@ def cycles(edges: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
     graph: dict[str, set[str]] = {}
     for a, b, _ in edges:
         graph.setdefault(a, set()).add(b)
-
-    def reach(start: str) -> set[str]:
-        seen, todo = set(), [start]
-        while todo:
-            for nxt in graph.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
-
-    reached = {node: reach(node) for node in graph}
+    reached = {node: _reach(graph, node) for node in graph}
     pairs = {
         tuple(sorted((a, b)))
         for a in graph
