@@ -264,9 +264,9 @@ def fit_stats_after_training(
 
 def prepare_scoring(model: VADModule, options: ScoringOptions, uses_stats: bool) -> None:
     """Apply ``scoring.patch_size``; when the run uses the stored training statistics, check they
-    exist for the score column and were computed with this run's aggregation and patch size."""
+    exist for the score column (``options`` resolved with ``for_model``) and were computed with
+    this run's aggregation and patch size."""
     _apply_patch_size(model, options)
-    options = options.for_model(model.contract)
     if uses_stats:
         check_stats_compatible(
             model.score_stats, options.column, options.aggregate, int(model.patch_size)

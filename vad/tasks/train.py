@@ -65,7 +65,10 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
         trainer_cfg, callbacks=callbacks, logger=loggers or False
     )
     start = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    with warnings.catch_warnings():
+        if model.contract.one_pass:  # no optimiser, by its contract: nothing to warn of
+            warnings.filterwarnings("ignore", message=r".*configure_optimizers` returned `None`")
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics = _train_metrics(trainer, speed, time.perf_counter() - start)
     if trainer.global_rank != 0:  # other DDP ranks end here; rank 0 scores on one device
         return metrics
@@ -89,10 +92,9 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
 
 def trainer_for(model: Any, trainer_cfg: DictConfig) -> DictConfig:
     """The trainer config the model's contract asks for: a one-pass fit runs one epoch of one
-    batch (its ``on_fit_start`` collects the training videos) and has no optimiser to warn of."""
+    batch (its ``on_fit_start`` collects the training videos)."""
     if not model.contract.one_pass:
         return trainer_cfg
-    warnings.filterwarnings("ignore", message=r".*`configure_optimizers` returned `None`.*")
     one = trainer_cfg.copy()
     with open_dict(one):
         one.max_epochs, one.max_steps, one.limit_train_batches = 1, -1, 1
