@@ -135,8 +135,12 @@ def read_labels_csv(path: Path) -> dict[str, pd.DataFrame]:
     missing = {"video", "frame", "label"} - set(table.columns)
     if missing:
         raise DataError(f"{path}: labels CSV lacks column(s) {sorted(missing)}")
-    if table[["frame", "label"]].isna().any().any():
-        raise DataError(f"{path}: labels CSV has empty frame or label cells")
+    empty = table[["video", "frame", "label"]].isna().any(axis=1).to_numpy()
+    if empty.any():
+        lines = (np.flatnonzero(empty) + 2).tolist()
+        raise DataError(
+            f"{path}: labels CSV has empty video, frame or label cells on line(s) {lines[:8]}"
+        )
     table["frame"] = _integers(table["frame"], path, "frame", "a frame id (an integer >= 0)")
     table["label"] = _integers(table["label"], path, "label", "0 or 1", allowed=(0, 1))
     return {video: rows for video, rows in table.groupby("video", sort=False)}

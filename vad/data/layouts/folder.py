@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from vad.data.labels import align_csv_labels, read_labels_csv
-from vad.data.layouts.layout import Layout, video_entries
+from vad.data.layouts.layout import Layout, check_claimed, video_entries
 from vad.data.sources import open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError
@@ -51,8 +51,13 @@ class FolderLayout(Layout):
                 f"{self.root}; null reads {DEFAULT_LABELS} when present)"
             )
         by_video = read_labels_csv(self.labels) if self.labels and self.labels.is_file() else None
-        for path in video_entries(self.require_dir(self.test_dir)):
-            source, video = open_source(path), _video_id(path)
+        test = [
+            (_video_id(p), open_source(p)) for p in video_entries(self.require_dir(self.test_dir))
+        ]
+        if by_video is not None:
+            train = [row["video"] for row in rows]
+            check_claimed(by_video, [v for v, _ in test], self.labels, "label rows", train)
+        for video, source in test:
             labels = None
             if by_video is not None:
                 labels = align_csv_labels(by_video, video, source.ids, self.labels)

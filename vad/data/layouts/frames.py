@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from vad.data.labels import ranges_to_labels, read_mat_ranges, read_npy_labels, split_concatenated
-from vad.data.layouts.layout import Layout, video_entries
+from vad.data.layouts.layout import Layout, check_claimed, video_entries
 from vad.data.sources import open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError
@@ -55,6 +55,7 @@ class FramesLayout(Layout):
         test = [open_source(p) for p in video_entries(self.require_dir(self.test_dir))]
         gt = self.gt_file()
         labels = self._test_labels(test, gt) if gt else [None] * len(test)
+        self._check_mask_folders([s.path.name for s in test], [s.path.name for s in train])
         rows = [video_row("train", s.path.name, s) for s in train]
         rows += [
             video_row("test", s.path.name, s, lab, gt, self._masks(s.path.name))
@@ -70,6 +71,14 @@ class FramesLayout(Layout):
         if not folder.is_dir():
             raise DataError(f"{folder}: pixel masks of test video {video!r} not found")
         return folder
+
+    def _check_mask_folders(self, test: list[str], train: list[str]) -> None:
+        """Every entry of the mask folder is the folder of a test video."""
+        if self.mask_dir is None or not (self.root / self.mask_dir).is_dir():
+            return
+        folder = self.root / self.mask_dir
+        names = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
+        check_claimed(names, test, folder, "pixel masks", train)
 
     def _test_labels(self, test: list, gt: Path) -> list[np.ndarray]:
         lengths = [len(s.ids) for s in test]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -73,3 +73,28 @@ def video_entries(folder: Path, skip_suffix: str | None = None) -> list[Path]:
     if not entries:
         raise DataError(f"{folder}: no videos (frame folders or video files) found")
     return sorted(entries, key=lambda p: natural_key(p.name))
+
+
+def check_claimed(
+    entries: Iterable[str], videos: Iterable[str], where: Path, what: str, train: Iterable[str] = ()
+) -> None:
+    """Every entry of a ground-truth source (ids of the videos it covers) names a test video;
+    else a DataError naming ``where`` and the ids of the entries no test video claims (never a
+    silent drop). ``train``: the training video ids, named as such in the message."""
+    test = set(videos)
+    unclaimed = sorted(set(entries) - test, key=natural_key)
+    if not unclaimed:
+        return
+    training = sorted(set(unclaimed) & set(train), key=natural_key)
+    known = sorted(test, key=natural_key)
+    note = f"; {_first(training)} are training videos" if training else ""
+    raise DataError(
+        f"{where}: {what} for {len(unclaimed)} video(s) that are not test videos: "
+        f"{_first(unclaimed)}{note} (test videos: {_first(known)})"
+    )
+
+
+def _first(ids: list[str], n: int = 8) -> str:
+    """Up to ``n`` ids, with how many more there are."""
+    more = f" and {len(ids) - n} more" if len(ids) > n else ""
+    return f"{ids[:n]}{more}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from vad.data.labels import read_npy_labels
-from vad.data.layouts.layout import Layout, video_entries
+from vad.data.layouts.layout import Layout, check_claimed, video_entries
 from vad.data.sources import open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError
@@ -76,6 +76,8 @@ class ShanghaiTechLayout(Layout):
             train, test = self._keep_scenes(train, test, self.scenes)
         frame_dir = self._ground_truth_dir(self.frame_mask_dir, "frame_mask_dir", "frame labels")
         pixel_dir = self._ground_truth_dir(self.pixel_mask_dir, "pixel_mask_dir", "pixel masks")
+        for folder in (frame_dir, pixel_dir):
+            self._check_npy_files(folder, test, train)
         rows = [video_row("train", e.video, open_source(e.path)) for e in train]
         rows += [self._test_row(e, frame_dir, pixel_dir) for e in test]
         return make_table(rows, self.root)
@@ -101,6 +103,20 @@ class ShanghaiTechLayout(Layout):
                 f"(set data.layout.{key}=null to read no {what})"
             )
         return path
+
+    def _check_npy_files(self, folder: Path | None, test: list[Entry], train: list[Entry]) -> None:
+        """Every ``.npy`` of a ground-truth folder belongs to a test video (of the selected
+        scenes: the files of other scenes are not read)."""
+        if folder is None:
+            return
+        names = [p.stem for p in folder.glob("*.npy") if self._selected(p.stem)]
+        check_claimed(
+            names, [e.video for e in test], folder, "ground truth", [e.video for e in train]
+        )
+
+    def _selected(self, video: str) -> bool:
+        match = VIDEO_NAME.match(video)
+        return self.scenes is None or match is None or int(match.group(1)) in self.scenes
 
     def _test_row(self, entry: Entry, frame_dir: Path | None, pixel_dir: Path | None) -> dict:
         source = open_source(entry.path)

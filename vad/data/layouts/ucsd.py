@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from vad.data.labels import labels_from_masks, ranges_to_labels, read_ucsd_m
-from vad.data.layouts.layout import Layout, video_entries
+from vad.data.layouts.layout import Layout, check_claimed, video_entries
 from vad.data.sources import is_frame_file, natural_key, open_source
 from vad.data.table import make_table, video_row
 from vad.errors import DataError
@@ -34,6 +34,8 @@ class UCSDLayout(Layout):
         train = video_entries(self.require_dir("Train"), skip_suffix="_gt")
         test = video_entries(self.require_dir("Test"), skip_suffix="_gt")
         sources = [open_source(p) for p in test]
+        for split in ("Train", "Test"):
+            _check_gt_folders(self.root / split, [p.name for p in test], [p.name for p in train])
         labels, label_file = self._labels(sources)
         rows = [video_row("train", _video_id(p), open_source(p)) for p in train]
         rows += [
@@ -90,6 +92,12 @@ class UCSDLayout(Layout):
                 f"{self.root}: no ground truth (neither UCSDpedN.m nor TestNNN_gt masks)"
             )
         return labels, where
+
+
+def _check_gt_folders(folder: Path, test: list[str], train: list[str]) -> None:
+    """Every ``<name>_gt`` mask folder in ``folder`` belongs to a test video ``<name>``."""
+    names = [p.name[: -len("_gt")] for p in folder.iterdir() if p.name.endswith("_gt")]
+    check_claimed(names, test, folder, "_gt pixel-mask folders", train)
 
 
 def _mask_dir(video: Path) -> Path | None:
