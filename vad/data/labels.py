@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 import scipy.io
 
+from vad.data.frame_decoding import read_mask_image
 from vad.errors import DataError
 
 _UCSD_LINE = re.compile(r"gt_frame\s*=\s*\[([^\]]*)\]")
@@ -88,10 +88,7 @@ def labels_from_masks(mask_files: list[Path]) -> np.ndarray:
     """A frame is anomalous when any pixel of its mask is set."""
     labels = np.zeros(len(mask_files), dtype=np.uint8)
     for i, file in enumerate(mask_files):
-        mask = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
-        if mask is None:
-            raise DataError(f"{file}: cannot decode ground-truth mask image")
-        labels[i] = bool(mask.any())
+        labels[i] = bool(read_mask_image(file).any())
     return labels
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from vad.data.frame_decoding import read_mask_image
 from vad.data.labels import load_mat
 from vad.data.sources import is_frame_file
 from vad.errors import DataError
@@ -70,10 +71,7 @@ def read_masks(path: str | Path) -> Iterator[np.ndarray]:
     path = Path(path)
     if path.is_dir():
         for file in mask_files(path):
-            mask = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
-            if mask is None:
-                raise DataError(f"{file}: cannot decode mask image")
-            yield mask > 0
+            yield read_mask_image(file)
     elif path.suffix == ".npy":
         volume = _npy(path)
         for mask in volume:

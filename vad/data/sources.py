@@ -8,6 +8,7 @@ video files.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,8 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vad.data.frame_decoding import decode_frame
 from vad.errors import DataError
 from vad.utils.sorting import natural_key
+
+log = logging.getLogger(__name__)
 
 FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov")
@@ -78,7 +82,17 @@ def unsupported_format(path: Path) -> str | None:
 
 
 def read_image(path: Path, channels: int) -> np.ndarray:
-    """Read one frame as uint8 (H, W) for ``channels=1`` or RGB (H, W, 3) for ``channels=3``."""
+    """Read one frame as uint8 (H, W) for ``channels=1`` or RGB (H, W, 3) for ``channels=3``
+    (``vad.data.frame_decoding``: depth, alpha, palette, orientation); a dropped alpha channel is
+    logged."""
+    image, alpha = read_frame(path, channels)
+    if alpha:
+        log.info("%s: alpha channel dropped (transparency is not used)", path)
+    return image
+
+
+def read_frame(path: Path, channels: int) -> tuple[np.ndarray, bool]:
+    """``read_image``'s frame and whether an alpha channel was dropped."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise DataError(f"{path}: frame file is empty (0 bytes)")
@@ -88,11 +102,7 @@ def read_image(path: Path, channels: int) -> np.ndarray:
             f"{path}: truncated JPEG (no end-of-image marker): the file was cut short; "
             "re-extract or delete the frame"
         )
-    flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
-    image = cv2.imdecode(data, flag)  # 16-bit images are reduced to 8 bits by OpenCV
-    if image is None:
-        raise DataError(f"{path}: cannot decode frame image (corrupt or not an image)")
-    return image if channels == 1 else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return decode_frame(path, data, channels)
 
 
 def _jpeg_truncated(data: np.ndarray) -> bool:
@@ -139,9 +149,12 @@ class FrameFolder:
         return [(p.name, *_stat(p)) for p in self.files]
 
     def iter_frames(self, channels: int) -> Iterator[tuple[int, np.ndarray]]:
-        shape = None
+        shape, noted = None, False
         for frame_id, file in zip(self.ids.tolist(), self.files, strict=True):
-            image = read_image(file, channels)
+            image, alpha = read_frame(file, channels)
+            if alpha and not noted:  # one line per video
+                log.warning("%s: alpha channel of its frames dropped (first: %s)", self.path, file)
+                noted = True
             shape = _check_shape(image, shape, file)
             yield frame_id, image
 
