@@ -19,3 +19,7 @@ class CheckpointError(VADError, ValueError):
 
 class TrainingError(VADError, RuntimeError):
     """Training cannot continue (for example the loss became NaN)."""
+
+
+class RunFolderError(VADError, RuntimeError):
+    """A run folder cannot be used (another run is writing it)."""
