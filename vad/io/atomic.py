@@ -7,6 +7,7 @@ replaces, or 0666 less the process umask for a new file; a folder gets 0777 less
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -42,7 +43,8 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
             os.fchmod(fd, _new_file_mode(path))
         finally:
             os.close(fd)
-        yield Path(tmp)
+        with _disk_full_named(path, lambda: _bytes_in(Path(tmp))):
+            yield Path(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -63,10 +65,50 @@ def atomic_folder(
     path = Path(path)
     tmp = _temporary_folder(path)
     try:
-        yield tmp
+        with _disk_full_named(path, lambda: _bytes_in(tmp)):
+            yield tmp
         _move_into_place(tmp, path, keep_existing)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: errors of a write that found no space (a full disk, a quota, a file-size limit)
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+@contextmanager
+def _disk_full_named(path: Path, written: Callable[[], int]) -> Iterator[None]:
+    """Turn an ``OSError`` of a full disk raised while ``path`` is written into a VADError
+    naming ``path``, what had been written (it needs more than that) and the space left; the
+    previous ``path`` is untouched (the temporary copy is removed by the caller)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        try:
+            free = _megabytes(shutil.disk_usage(path.parent).free)
+        except OSError:
+            free = "unknown"
+        raise VADError(
+            f"{path}: {exc.strerror or os.strerror(exc.errno)} while writing it: it needs more "
+            f"than the {_megabytes(written())} written when the write failed ({free} free on "
+            f"its filesystem); the previous {path.name}, if any, is left as it was"
+        ) from exc
+
+
+def _bytes_in(path: Path) -> int:
+    """The size of a file, or of every file under a folder (0 when it is gone)."""
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    except OSError:
+        return 0
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
 def _temporary_folder(path: Path) -> Path:
