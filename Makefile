@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch==2.13.0 resolves to the CPU wheel on the reference machines; see README for CUDA builds.
 TORCH := torch==2.13.0
 
-.PHONY: install install-dev demo test test-fast lint bench-ped2 clean-demo
+.PHONY: install install-dev demo test test-fast lint docs bench-ped2 clean-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: install-dev
 # 2 minutes on 2 cores); `make test` is the full suite CI runs.
 test-fast: install-dev
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The documentation site (docs/, mkdocs.yml) into site/; --strict: a warning is an error.
+docs: install-dev
+	$(BIN)/mkdocs build --strict --site-dir site
 
 lint: install-dev
 	$(BIN)/ruff check .
