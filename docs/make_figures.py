@@ -2,10 +2,13 @@
 
     .venv/bin/python docs/make_figures.py [--density-run DIR] [--ensemble-run DIR]
 
+    .venv/bin/python docs/make_figures.py --stream-run outputs/docs_figures/stream
+
 Defaults: the Ped2 density run of today's preset (the newest `outputs/bench/ped2_density/*` whose
 metrics read the preset's 0.975, else the newest) and the newest five-member Ped1 ensemble
-(`outputs/bench/ped1_ensemble/*`). Scores are drawn as evaluated: per-video min-max, then the
-Gaussian smoothing the run recorded (`scoring.json` / `metrics.json`), with vad's own functions.
+(`outputs/bench/ped1_ensemble/*`); with `--stream-run` (a `predict.py ... source=<video>` run
+folder) also the annotated frame of its highest score. Scores are drawn as evaluated: per-video
+min-max, then the Gaussian smoothing the run recorded (`metrics.json`), with vad's own functions.
 """
 
 from __future__ import annotations
@@ -115,10 +118,28 @@ def ensemble_vs_members(run: Path, video: str, out: Path) -> None:
     plt.close(fig)
 
 
+def annotated_frame(run: Path, out: Path) -> None:
+    """The streamed frame with the highest online score, as its annotated video shows it."""
+    import cv2
+
+    scores = pd.read_csv(run / "scores.csv", dtype={"video": str})
+    scored = scores[scores.filled == 0]
+    top = scored.loc[scored.score.idxmax()]
+    position = int(np.flatnonzero(scores[scores.video == top.video].frame == top.frame)[0])
+    capture = cv2.VideoCapture(str(run / "annotated" / f"{top.video}.mp4"))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, position)
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        raise SystemExit(f"{run}: cannot read frame {position} of annotated/{top.video}.mp4")
+    cv2.imwrite(str(out), frame, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--density-run", type=Path)
     parser.add_argument("--ensemble-run", type=Path)
+    parser.add_argument("--stream-run", type=Path, help="a predict.py source=<video> run folder")
     args = parser.parse_args()
 
     def preset(run: Path) -> bool:
@@ -133,6 +154,8 @@ def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     score_curves(density, ["01", "04", "06", "12"], IMG / "ped2_density_scores.png")
     ensemble_vs_members(ensemble, "01", IMG / "ped1_ensemble_vs_members.png")
+    if args.stream_run:
+        annotated_frame(args.stream_run, IMG / "stream_annotated_frame.png")
     print(f"drew {IMG}/*.png from {density.relative_to(ROOT)} and {ensemble.relative_to(ROOT)}")
 
 
