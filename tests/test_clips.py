@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tests.helpers import write_frames, write_video
+from vad.data.batch import ClipBatch
 from vad.data.cache import FrameCache
 from vad.data.clips import (
     ClipDataset,
@@ -204,26 +205,25 @@ def test_datamodule_loaders(tmp_path: Path) -> None:
     batches = list(dm.train_dataloader())
     assert len(batches) == 3  # a: 4 clips, b: 3 clips; the odd last clip is dropped
     for batch in batches:
-        frames = batch["frames"]
+        assert isinstance(batch, ClipBatch)
+        frames = batch.frames
         assert frames.dtype == torch.uint8 and frames.shape == (2, 3, *SMALL, 1)
-        assert isinstance(batch["video"], list) and set(batch["video"]) <= {"a", "b"}
-        assert batch["frame_ids"].shape == (2, 3)
-        assert torch.all(batch["frame_ids"][:, 1:] - batch["frame_ids"][:, :-1] == 1)
+        assert isinstance(batch.video, list) and set(batch.video) <= {"a", "b"}
+        assert batch.frame_ids.shape == (2, 3)
+        assert torch.all(batch.frame_ids[:, 1:] - batch.frame_ids[:, :-1] == 1)
 
     val = list(dm.val_dataloader())
-    assert [len(b["video"]) for b in val] == [3, 2]
-    assert val[0]["frame_ids"][:, 0].tolist() == [0, 1, 2]
+    assert [len(b.video) for b in val] == [3, 2]
+    assert val[0].frame_ids[:, 0].tolist() == [0, 1, 2]
 
     test = list(dm.test_dataloader())
-    videos = [v for b in test for v in b["video"]]
-    ids = torch.cat([b["frame_ids"] for b in test])
+    videos = [v for b in test for v in b.video]
+    ids = torch.cat([b.frame_ids for b in test])
     assert videos == ["x", "x", "x", "y", "y", "y"]
     assert ids[:, 0].tolist() == [0, 1, 10, 0, 1, 2]
-    assert all(b["frames"].shape[1:] == (3, *SMALL, 1) for b in test)
+    assert all(b.frames.shape[1:] == (3, *SMALL, 1) for b in test)
     predict = list(dm.predict_dataloader())
-    assert torch.equal(
-        torch.cat([b["frames"] for b in predict]), torch.cat([b["frames"] for b in test])
-    )
+    assert torch.equal(torch.cat([b.frames for b in predict]), torch.cat([b.frames for b in test]))
 
 
 def test_datamodule_drop_last_only_when_more_than_a_batch(tmp_path: Path) -> None:
@@ -232,7 +232,7 @@ def test_datamodule_drop_last_only_when_more_than_a_batch(tmp_path: Path) -> Non
     dm.configure_clips(3)
     loader = dm.train_dataloader()  # c.avi: 7 frames, 5 clips, batch 2 -> 2 full batches
     assert loader.drop_last
-    assert [len(b["video"]) for b in loader] == [2, 2]
+    assert [len(b.video) for b in loader] == [2, 2]
     dm = datamodule(tmp_path, root, val_videos=0)
     dm.configure_clips(3)
     assert len(dm.dataset("train")) == 4 + 3 + 5
@@ -261,8 +261,8 @@ def test_datamodule_partial_factory_and_stride(tmp_path: Path, pixelplay: Path) 
     ids = [test[i]["frame_ids"].tolist() for i in range(len(test))]
     assert ids == [[3, 4], [4, 5], [7, 8], [12, 13], [14, 15], [0, 1], [1, 2], [939, 940]]
     batch = next(iter(dm.test_dataloader()))
-    assert batch["frames"].dtype == torch.uint8 and batch["frames"].shape == (4, 2, 16, 16, 3)
-    assert batch["video"] == ["01", "01", "01", "01"]
+    assert batch.frames.dtype == torch.uint8 and batch.frames.shape == (4, 2, 16, 16, 3)
+    assert batch.video == ["01", "01", "01", "01"]
     assert dm.val_dataloader() == []
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tests.conftest import TINY, TINY_DATA
+from vad.data.batch import ClipBatch
 from vad.data.clips import memory_video
 from vad.data.flow import FlowEstimator
 from vad.data.regions import region_settings, video_boxes
@@ -148,8 +149,10 @@ def test_only_enabled_attributes_are_scored_and_empty_frames_score_lowest() -> N
         "frames": torch.from_numpy(frames[1:5, None]).permute(0, 1, 4, 2, 3) / 127.5 - 1,
         "flow": torch.from_numpy(flow[1:5, None]).permute(0, 1, 4, 2, 3),
         "boxes": torch.from_numpy(boxes[[0, 2, 3, 5], None]),  # frames 0 and 5: no object
+        "video": ["v"] * 4,
+        "frame_ids": torch.arange(4)[:, None],
     }
-    out = module(batch)
+    out = module(ClipBatch.of(batch))
     columns = module.frame_scores(out)
     assert set(columns) == {"velocity", "density"}
     density = columns["density"]

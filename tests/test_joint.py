@@ -114,10 +114,10 @@ def _module(**kwargs) -> JointModule:
 def test_module_scores_the_target_frame_with_all_columns() -> None:
     module = _module()
     batch = module.on_after_batch_transfer(_batch(), 0)
-    assert batch["flow"].shape == (2, 5, 2, 32, 32) and batch["flow"].dtype == torch.float32
+    assert batch.flow.shape == (2, 5, 2, 32, 32) and batch.flow.dtype == torch.float32
     out = module(batch)
     assert out.pred.shape == (2, 1, 32, 32) and out.extra["flow_pred"].shape == (2, 2, 32, 32)
-    assert torch.equal(out.extra["flow_target"], batch["flow"][:, 4])  # exact: a copied slice
+    assert torch.equal(out.extra["flow_target"], batch.flow[:, 4])  # exact: a copied slice
     module.fitted.log_error_mean.copy_(torch.tensor([-6.0, -5.0, -2.0, -1.0]))
     module.fitted.log_error_std.copy_(torch.tensor([1.0, 2.0, 0.5, 0.1]))
     out = module.predict_step(batch, 0)

@@ -36,7 +36,7 @@ def test_an_error_at_an_always_hard_place_scores_below_one_at_a_quiet_place() ->
     assert location.COLUMN not in module.frame_scores(_prediction(None, 0.01, 0))  # not fitted
     module.fitted.reset()
     for seed in range(20):  # validation: the top-left block always errs
-        module.update_map_moments(_prediction((0, 0), 0.01, seed))
+        module.map_scoring.update(_prediction((0, 0), 0.01, seed))
     module.fitted.finish()
     hard = module.frame_scores(_prediction((0, 0), 0.01, 100))
     quiet = module.frame_scores(_prediction((8, 8), 0.01, 100))

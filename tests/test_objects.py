@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.errors import VADError
-from vad.models.object_crops import BOX, EMPTY, crop, object_batch, object_settings, paint
+from vad.models.object_crops import crop, object_batch, object_settings, paint
 from vad.tasks.train import train
 
 NAN_BOX = [float("nan")] * 4
@@ -50,22 +51,22 @@ def test_object_batch_has_one_entry_per_box_and_empty_clips_keep_one() -> None:
             [[NAN_BOX, NAN_BOX], [NAN_BOX, NAN_BOX]],
         ]
     )  # (B=2, L=2, K=2, 4): clip 0 has two boxes in its last frame, clip 1 none
-    batch = {
-        "frames": torch.zeros(2, 2, 1, 16, 32),
-        "boxes": boxes,
-        "video": ["a", "b"],
-        "frame_ids": torch.tensor([[4, 5], [7, 8]]),
-        "skip": torch.tensor([0, 3]),
-    }
-    out = object_batch(dict(batch), size=8)
-    assert out["frames"].shape == (3, 2, 1, 8, 8)
-    assert out["video"] == ["a", "a", "b"]
-    assert out["frame_ids"].tolist() == [[4, 5], [4, 5], [7, 8]]
-    assert out["skip"].tolist() == [0, 0, 3]
-    assert out[EMPTY].tolist() == [False, False, True]
-    assert out[BOX][2].tolist() == [0.0, 0.0, 1.0, 1.0]  # exact: the constant whole frame
-    trained = object_batch(dict(batch), size=8, training=True)
-    assert trained["video"] == ["a", "a"] and not trained[EMPTY].any()
+    batch = ClipBatch(
+        frames=torch.zeros(2, 2, 1, 16, 32),
+        boxes=boxes,
+        video=["a", "b"],
+        frame_ids=torch.tensor([[4, 5], [7, 8]]),
+        skip=torch.tensor([0, 3]),
+    )
+    out = object_batch(batch, size=8)
+    assert out.frames.shape == (3, 2, 1, 8, 8)
+    assert out.video == ["a", "a", "b"]
+    assert out.frame_ids.tolist() == [[4, 5], [4, 5], [7, 8]]
+    assert out.skip.tolist() == [0, 0, 3]
+    assert out.object_empty.tolist() == [False, False, True]
+    assert out.object_box[2].tolist() == [0.0, 0.0, 1.0, 1.0]  # exact: the constant whole frame
+    trained = object_batch(batch, size=8, training=True)
+    assert trained.video == ["a", "a"] and not trained.object_empty.any()
 
 
 def test_bad_object_settings_are_named() -> None:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tests.helpers import moving_square
+from vad.data.batch import ClipBatch
 from vad.data.clips import memory_video
 from vad.data.pasted import feathered_alpha, plan_pasted
 from vad.models.base import Prediction
@@ -108,8 +109,8 @@ def test_label_free_kinds_are_chance_for_a_constant_model() -> None:
 def test_a_motion_sensitive_model_finds_the_pasted_object() -> None:
     module = _module()
 
-    def copy_last_frame(batch: dict) -> Prediction:  # error = change from the previous frame
-        frames = batch["frames"]
+    def copy_last_frame(batch: ClipBatch) -> Prediction:  # error = change from the previous frame
+        frames = batch.frames
         return Prediction(frames[:, 3], frames[:, 4], positions=(4,))
 
     module.forward = copy_last_frame

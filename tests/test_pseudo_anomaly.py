@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from tests.helpers import fit_fixed_batch, moving_square, write_frames
+from vad.data.batch import ClipBatch
 from vad.data.cache import FrameCache
 from vad.data.clips import ClipDataset, memory_video
 from vad.errors import TrainingError
@@ -88,10 +89,10 @@ def test_the_loss_rises_when_a_model_reproduces_the_skipped_future() -> None:
     module = _module()
     batch = with_pseudo_anomalies(_pseudo_batch(module))
     # exact: the skipped frames are copied into the input
-    assert torch.equal(batch["frames"][:, 1], batch["skip_frames"][:, 1])
+    assert torch.equal(batch.frames[:, 1], batch.skip_frames[:, 1])
     out = module(batch)
-    normal_future = batch["targets"][:, 4]
-    skipped_future = batch["skip_frames"][:, 4]
+    normal_future = batch.targets[:, 4]
+    skipped_future = batch.skip_frames[:, 4]
     out.pred = normal_future
     assert module.losses(batch, out)["loss"] == 0  # exact: pred is the target, differences 0
     out.pred = skipped_future  # what the input's fast motion continues to
@@ -138,8 +139,8 @@ def test_label_free_score_is_chance_for_a_constant_model() -> None:
 def test_label_free_score_finds_sped_up_segments_with_a_motion_sensitive_model() -> None:
     module = _module().eval()
 
-    def copy_last_frame(batch: dict) -> Prediction:  # error = change from the previous frame
-        frames = batch["frames"]
+    def copy_last_frame(batch: ClipBatch) -> Prediction:  # error = change from the previous frame
+        frames = batch.frames
         return Prediction(frames[:, 3], frames[:, 4], positions=(4,))
 
     module.forward = copy_last_frame

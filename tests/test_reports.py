@@ -118,7 +118,7 @@ def test_train_stores_statistics_and_predict_reports(make_cfg, tmp_path: Path) -
     model, _ = load_model(run)
     stats = read_score_stats(run)
     # exact: one stored dict read back (checkpoint, JSON: float repr round-trips)
-    assert model.score_stats == stats and stats["split"] == "val"
+    assert model.fitted.score_stats == stats and stats["split"] == "val"
     assert set(stats["columns"]) == {"mse", "psnr", "patch_max", "location_z"}
     assert json.loads((run / "score_stats.json").read_text()) == stats
     val = pd.read_csv(run / "val_scores.csv", dtype={"video": str})

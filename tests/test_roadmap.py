@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from omegaconf import open_dict
 
 from tests.helpers import fit_fixed_batch, moving_square
+from vad.data.batch import ClipBatch
 from vad.errors import VADError
 from vad.models.components.convgru import ConvGRU, ConvGRUCell
 from vad.models.losses import (
@@ -215,7 +216,9 @@ def test_temporal_noise_level_estimates_the_noise_sigma() -> None:
 
 def test_module_tolerance_follows_the_noise_and_its_floor() -> None:
     module = _module(loss={"noise_k": 2.0, "min_tolerance": 0.01})
-    clean, noisy = {"frames": _clips()}, {"frames": _clips(noise=0.05, size=48)}
+    ids, video = torch.zeros(2, 5, dtype=torch.int64), ["a", "b"]
+    clean = ClipBatch(frames=_clips(), video=video, frame_ids=ids)
+    noisy = ClipBatch(frames=_clips(noise=0.05, size=48), video=video, frame_ids=ids)
     torch.testing.assert_close(module.tolerance(clean), torch.full((2,), 0.01))
     assert module.tolerance(noisy).min() > 0.09
 

@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from tests.helpers import fit_fixed_batch, moving_square
 from vad.errors import VADError
 from vad.models.losses import gradient_loss, intensity_loss, motion_weights
+from vad.models.optimisers import generator_parameters
 from vad.models.schedules import WarmupCosine
 from vad.models.unet import UNet, UNetModule
 
@@ -54,8 +55,8 @@ def _module(**kwargs) -> UNetModule:
 def test_module_scores_the_target_frame_with_its_original_id() -> None:
     module = _module()
     batch = module.on_after_batch_transfer(_batch(), 0)
-    assert batch["frames"].shape == (2, 5, 1, 16, 16)
-    assert batch["frames"].min() >= -1 and batch["frames"].max() <= 1
+    assert batch.frames.shape == (2, 5, 1, 16, 16)
+    assert batch.frames.min() >= -1 and batch.frames.max() <= 1
     prediction = module.predict_step(batch, 0)
     assert prediction.frame_ids.tolist() == [[14], [14]]
     scores = module.frame_scores(prediction)
@@ -76,7 +77,7 @@ def test_adversarial_option_builds_a_discriminator_and_two_optimisers() -> None:
     module = _module(adversarial={"weight": 0.05, "lr": 1e-4, "width": 8, "layers": 2})
     assert module.discriminator is not None and not module.automatic_optimization
     d_params = {id(p) for p in module.discriminator.parameters()}
-    assert not d_params & {id(p) for p in module.generator_parameters()}
+    assert not d_params & {id(p) for p in generator_parameters(module)}
     assert len(module.configure_optimizers()) == 2
 
 

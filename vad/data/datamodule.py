@@ -12,6 +12,7 @@ import pandas as pd
 from torch.utils.data import DataLoader
 
 from vad.data import modalities as modality_registry
+from vad.data.batch import collate_clips
 from vad.data.cache import CachedVideo, FrameCache
 from vad.data.clips import ClipDataset, VideoBatchSampler
 from vad.data.layouts.layout import Layout
@@ -200,6 +201,7 @@ class VideoDataModule(L.LightningDataModule):
             shuffle=shuffle,
             drop_last=shuffle and len(dataset) > batch_size,
             num_workers=self.num_workers,
+            collate_fn=collate_clips,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
         )
@@ -212,6 +214,7 @@ class VideoDataModule(L.LightningDataModule):
             dataset,
             batch_sampler=VideoBatchSampler(dataset.index[:, 0], self.batch_size),
             num_workers=self.num_workers,
+            collate_fn=collate_clips,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
         )

@@ -7,12 +7,26 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from vad.models.components.discriminator import PatchDiscriminator
 from vad.models.losses import lsgan_discriminator_loss, lsgan_generator_loss
+from vad.models.step_logging import check_finite, log_losses
 
 if TYPE_CHECKING:
     import lightning as L
 
     from vad.models.prediction import Prediction
+
+
+def adversarial_settings(
+    cfg: dict | None, channels: int
+) -> tuple[float, float, PatchDiscriminator | None]:
+    """``model.adversarial`` ``{"weight", "lr", "width", "layers"}`` -> (weight, discriminator
+    learning rate, the PatchGAN discriminator or None when the weight is 0)."""
+    cfg = dict(cfg or {})
+    weight, lr = float(cfg.get("weight", 0.0)), float(cfg.get("lr", 2e-5))
+    if weight <= 0:
+        return weight, lr, None
+    return weight, lr, PatchDiscriminator(channels, cfg.get("width", 32), cfg.get("layers", 3))
 
 
 def adversarial_step(
@@ -24,7 +38,7 @@ def adversarial_step(
     pred, target = _as_images(out.pred), _as_images(out.target)
     losses["adv_g"] = lsgan_generator_loss(module.discriminator(pred))
     losses["loss"] = losses["loss"] + module.adv_weight * losses["adv_g"]
-    module._check_finite(losses["loss"])
+    check_finite(module, losses["loss"])
     module.toggle_optimizer(opt_g)
     opt_g.zero_grad()
     module.manual_backward(losses["loss"])
@@ -41,7 +55,7 @@ def adversarial_step(
     schedulers = module.lr_schedulers()
     if schedulers is not None:
         (schedulers[0] if isinstance(schedulers, list) else schedulers).step()
-    module._log_losses("train", losses)
+    log_losses(module, "train", losses)
 
 
 def _as_images(x: torch.Tensor) -> torch.Tensor:

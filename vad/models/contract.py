@@ -34,6 +34,12 @@ class ModelContract:
         """Orientation of the default column (PSNR: lower values are anomalous)."""
         return self.score_column not in LOWER_IS_ANOMALOUS
 
+    def modalities_with(self, boxes: bool) -> tuple[str, ...]:
+        """The modalities, plus the motion boxes when ``boxes`` (region scores, object crops)."""
+        if boxes and "boxes" not in self.modalities:
+            return (*self.modalities, "boxes")
+        return self.modalities
+
     def describe(self) -> dict[str, object]:
         """The contract as stored beside a run's scores."""
         return {

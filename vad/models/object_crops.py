@@ -17,17 +17,17 @@ per-pixel maps.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
+from vad.data.batch import ClipBatch
 from vad.errors import VADError
 
-#: batch key: True for the empty crop of a clip without boxes
-EMPTY = "object_empty"
-#: batch key: (N, 4) box of every crop, x0, y0, x1, y1 in [0, 1]
-BOX = "object_box"
+if TYPE_CHECKING:
+    from vad.models.prediction import Prediction
+
 WHOLE_FRAME = (0.0, 0.0, 1.0, 1.0)
 
 
@@ -46,13 +46,12 @@ def object_settings(objects: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def object_batch(
-    batch: dict[str, Any], size: int, position: int = -1, training: bool = False
-) -> dict[str, Any]:
+    batch: ClipBatch, size: int, position: int = -1, training: bool = False
+) -> ClipBatch:
     """The batch with one entry per object crop instead of per clip (see the module docstring);
     ``training`` drops the empty crops (the batch may then hold none)."""
-    boxes = batch["boxes"][:, position]  # (B, K, 4)
+    boxes = batch.modality("boxes")[:, position]  # (B, K, 4)
     valid = torch.isfinite(boxes).all(dim=-1)
-    clips = valid.shape[0]
     empty_clips = ~valid.any(dim=1)
     owner, slot = torch.nonzero(valid, as_tuple=True)
     chosen = boxes[owner, slot]
@@ -64,18 +63,9 @@ def object_batch(
         empty = torch.cat([empty, torch.ones(len(extra), dtype=torch.bool, device=boxes.device)])
     order = torch.argsort(owner, stable=True)  # crops of a clip together, clips in order
     owner, chosen, empty = owner[order], chosen[order], empty[order]
-    out: dict[str, Any] = {}
-    for key, value in batch.items():
-        if torch.is_tensor(value) and value.ndim == 5 and value.shape[0] == clips:
-            out[key] = crop(value[owner], chosen, size)
-        elif torch.is_tensor(value) and value.ndim >= 1 and value.shape[0] == clips:
-            out[key] = value[owner]
-        elif isinstance(value, (list, tuple)) and len(value) == clips:
-            out[key] = [value[i] for i in owner.tolist()]
-        else:
-            out[key] = value
-    out[EMPTY], out[BOX] = empty, chosen
-    return out
+    crops = batch.select(owner, per_frame=lambda clips: crop(clips, chosen, size))
+    crops.object_empty, crops.object_box = empty, chosen
+    return crops
 
 
 def _theta(boxes: torch.Tensor) -> torch.Tensor:
@@ -118,11 +108,11 @@ def paint(maps: torch.Tensor, boxes: torch.Tensor, height: int, width: int) -> t
     return painted * inside
 
 
-def objects_as_frames(batch: dict[str, Any], out: Any, height: int, width: int) -> None:
+def objects_as_frames(batch: ClipBatch, out: Prediction, height: int, width: int) -> None:
     """After the model ran on crops: empty crops predicted perfectly (the lowest score) and the
     crops' error maps painted back into the (height, width) frame as ``out.maps``."""
-    empty = batch[EMPTY]
+    empty = batch.object_empty
     if bool(empty.any()):
         shape = (-1, *([1] * (out.pred.ndim - 1)))
         out.pred = torch.where(empty.view(shape), out.target.to(out.pred.dtype), out.pred)
-    out.maps = paint(out.error_maps(), batch[BOX], height, width)
+    out.maps = paint(out.error_maps(), batch.object_box, height, width)

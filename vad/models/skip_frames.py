@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.errors import TrainingError
 
 
@@ -30,12 +31,12 @@ def pseudo_anomaly_settings(cfg: dict | None) -> dict[str, Any]:
     return {"probability": probability, "skips": skips}
 
 
-def with_pseudo_anomalies(batch: dict[str, Any]) -> dict[str, Any]:
+def with_pseudo_anomalies(batch: ClipBatch) -> ClipBatch:
     """A training batch whose clips with ``skip`` > 0 have the skipped frames as input
     (``frames``) and the normal clip as ``targets``; unchanged without pseudo-anomalies."""
-    skip = batch.get("skip")
-    if skip is None or not bool((skip > 0).any()):
+    skip = batch.skip
+    if skip is None or batch.skip_frames is None or not bool((skip > 0).any()):
         return batch
-    chosen = (skip > 0).view(-1, *([1] * (batch["frames"].ndim - 1)))
-    frames = torch.where(chosen, batch["skip_frames"], batch["frames"])
-    return {**batch, "frames": frames, "targets": batch["frames"]}
+    chosen = (skip > 0).view(-1, *([1] * (batch.frames.ndim - 1)))
+    frames = torch.where(chosen, batch.skip_frames, batch.frames)
+    return batch.replace(frames=frames, targets=batch.frames)

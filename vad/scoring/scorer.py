@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
+from vad.data.batch import ClipBatch, collate_clips
 from vad.data.cache import CachedVideo
 from vad.data.clips import ClipDataset
 from vad.models.base import Prediction, VADModule
@@ -60,11 +61,11 @@ class Scorer:
 
     # ---- batches outside a Lightning loop ----------------------------------------------------
     @torch.inference_mode()
-    def run(self, batch: Mapping[str, Any]) -> Prediction:
+    def run(self, batch: ClipBatch | Mapping[str, Any]) -> Prediction:
         """The model's ``Prediction`` for a clip batch as ``ClipDataset`` items collate (uint8
         frames on the CPU), in eval mode."""
         device = self.model.device  # also for a model without parameters (a density)
-        moved = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+        moved = ClipBatch.of(batch).to(device)
         was_training = self.model.training
         self.model.eval()
         try:
@@ -74,12 +75,12 @@ class Scorer:
 
     def clip_batch(
         self, video: str, arrays: Mapping[str, np.ndarray], frame_ids: np.ndarray
-    ) -> dict[str, Any]:
+    ) -> ClipBatch:
         """A batch of N clips of one video: ``arrays`` (N, L, ...) per modality, ids (N, L)."""
         batch: dict[str, Any] = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
         batch["video"] = [video] * len(frame_ids)
         batch["frame_ids"] = torch.from_numpy(np.asarray(frame_ids, dtype=np.int64))
-        return batch
+        return ClipBatch.of(batch)
 
     def predictions(
         self, videos: Sequence[CachedVideo], batch_size: int = 16, stride: int = 1
@@ -88,7 +89,8 @@ class Scorer:
         dataset = ClipDataset(videos, self.model.clip_length, stride, self.model.modalities)
         # a private generator: scoring (e.g. a validation callback) never draws on the global
         # RNG, so it cannot change how a training run shuffles
-        loader = DataLoader(dataset, batch_size, shuffle=False, generator=torch.Generator())
+        generator = torch.Generator()
+        loader = DataLoader(dataset, batch_size, collate_fn=collate_clips, generator=generator)
         for batch in loader:
             yield self.run(batch)
 

@@ -4,7 +4,7 @@ After training, the best checkpoint scores the held-out normal validation videos
 training videos never used for gradient steps, never a test video). The statistics of every score
 column, oriented so that higher = more anomalous (PSNR negated), are stored in the checkpoint, so
 that prediction can normalise test scores without looking at any test statistic (an online-capable
-protocol), and a model can read them back (``model.score_stats``) e.g. to weight its streams.
+protocol), and a model can read them back (``model.fitted.score_stats``) e.g. to weight its streams.
 
 Layout (JSON-friendly)::
 

@@ -93,7 +93,7 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     uses_stats = settings.threshold is None or options.needs_train_stats
     ensure_score_stats(cfg, model, meta, ckpt, uses_stats)
     alarm = AlarmScore.build(
-        options, model.score_stats, settings.threshold, settings.threshold_quantile, ckpt
+        options, model.fitted.score_stats, settings.threshold, settings.threshold_quantile, ckpt
     )
     prepare_scoring(model, options, uses_stats)
     model.to(settings.torch_device()).eval()

@@ -52,7 +52,7 @@ def score_videos(
     ``per_video.csv``, ``report.md`` and its figures (also sent to ``loggers``); test videos with
     pixel masks also get ``pixel_maps/`` and localisation metrics (``scoring.pixel``).
 
-    Train-statistics normalisations use ``model.score_stats`` (see ``fit_score_stats``).
+    Train-statistics normalisations use ``model.fitted.score_stats`` (see ``fit_score_stats``).
     Returns the metrics (empty without labels).
     """
     output_dir = Path(output_dir)
@@ -63,7 +63,7 @@ def score_videos(
     if "label" not in scores.columns:
         return {}
     frame, metrics, videos = evaluate_scores(
-        scores, options, output_dir, getattr(model, "score_stats", None)
+        scores, options, output_dir, model.fitted.score_stats
     )
     metrics["inference_fps"] = fps
     if options.pixel:
@@ -203,10 +203,10 @@ def fit_and_store_score_stats(
     options: ScoringOptions,
 ) -> dict[str, Any]:
     """``fit_score_stats`` for ``model`` (loaded from ``ckpt``), stored in ``ckpt`` and set as
-    ``model.score_stats``."""
+    ``model.fitted.score_stats``."""
     stats = fit_score_stats(model, datamodule, trainer_cfg, output_dir, options)
     store_score_stats(ckpt, stats)
-    model.score_stats = stats
+    model.fitted.score_stats = stats
     console.print(f"stored the training statistics in {ckpt}")
     return stats
 
@@ -224,7 +224,7 @@ def ensure_score_stats(
     training data: ``datamodule`` when it is that data, else one built from ``meta``."""
     options = ScoringOptions.from_config(cfg.scoring)
     mode = options.train_stats
-    if not (mode == "refit" or (mode == "auto" and needed and model.score_stats is None)):
+    if not (mode == "refit" or (mode == "auto" and needed and model.fitted.score_stats is None)):
         return
     try:
         if datamodule is None:
@@ -269,14 +269,14 @@ def prepare_scoring(model: VADModule, options: ScoringOptions, uses_stats: bool)
     _apply_patch_size(model, options)
     if uses_stats:
         check_stats_compatible(
-            model.score_stats, options.column, options.aggregate, int(model.patch_size)
+            model.fitted.score_stats, options.column, options.aggregate, int(model.patch_size)
         )
 
 
 def _write_stats_beside(model: VADModule, options: ScoringOptions, output_dir: Path) -> None:
     """``score_stats.json`` beside ``scores.csv`` when the model has statistics of the same
     aggregation and patch size: what the ensemble normalises these scores with."""
-    stats = model.score_stats
+    stats = model.fitted.score_stats
     if not stats or (output_dir / STATS_FILE).is_file():
         return
     same = stats.get("aggregate") in (None, options.aggregate) and stats.get("patch_size") in (

@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback
+
+from vad.data.batch import ClipBatch
 
 
 class TrainSpeed(Callback):
@@ -27,8 +28,7 @@ class TrainSpeed(Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        frames = batch["frames"] if isinstance(batch, dict) else batch
-        self.samples += len(frames) if torch.is_tensor(frames) else 0
+        self.samples += len(batch) if isinstance(batch, ClipBatch) else 0
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._start is not None:

@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import default_collate
 
 from vad.data import modalities
+from vad.data.batch import collate_clips
 from vad.data.cache import CachedVideo
 from vad.data.clips import ClipDataset
 from vad.scoring.scorer import Scorer
@@ -74,7 +74,7 @@ def predict_frame(scorer: Scorer, video: CachedVideo, frame_id: int) -> tuple | 
     candidates = np.flatnonzero((starts <= position) & (starts > position - length))
     if not len(candidates):
         return None
-    out = scorer.run(default_collate([dataset[int(i)] for i in candidates]))
+    out = scorer.run(collate_clips([dataset[int(i)] for i in candidates]))
     hits = torch.nonzero(frame_id == out.frame_ids.T)  # (position, clip): earliest position first
     if not len(hits):
         return None

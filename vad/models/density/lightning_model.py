@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.data.flow import flow_settings
 from vad.data.regions import region_settings
 from vad.errors import DataError
@@ -38,6 +39,7 @@ from vad.models.density.features import (
     score_groups,
     video_features,
 )
+from vad.models.step_logging import log_losses
 
 COLUMN = "density"
 #: an attribute column's value for a frame without objects: the lowest distance an object can
@@ -111,10 +113,10 @@ class DensityModule(VADModule):
         return 1
 
     # ---- scoring -----------------------------------------------------------------------------
-    def forward(self, batch: dict[str, Any]) -> Prediction:
-        frames = batch["frames"][:, 0]  # (B, C, H, W) in [-1, 1]
-        boxes = batch["boxes"][:, 0]  # (B, max_boxes, 4)
-        features, slots = self._features(frames, batch["flow"][:, 0], boxes)
+    def forward(self, batch: ClipBatch) -> Prediction:
+        frames = batch.frames[:, 0]  # (B, C, H, W) in [-1, 1]
+        boxes = batch.modality("boxes")[:, 0]  # (B, max_boxes, 4)
+        features, slots = self._features(frames, batch.modality("flow")[:, 0], boxes)
         features = grouped(features, self.groups)
         extra = {}
         for name in self.scores:
@@ -136,7 +138,7 @@ class DensityModule(VADModule):
     def map_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
         return {}  # the maps are object scores already: no location or region columns
 
-    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+    def losses(self, batch: ClipBatch, out: Prediction) -> dict[str, torch.Tensor]:
         return {"loss": out.pred.new_zeros(())}
 
     def _features(
@@ -220,12 +222,12 @@ class DensityModule(VADModule):
     def configure_optimizers(self) -> None:
         return None
 
-    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def training_step(self, batch: ClipBatch, batch_idx: int) -> None:
         # nothing to learn from batches (``trainer.limit_train_batches=1`` suffices); a step of
         # the parameter-free optimiser counts the fit, so that checkpoints are written
         self.optimizers().step()
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
         out = self.predict_clips(batch)
         total = 0.0
         for name in self.scores:
@@ -233,9 +235,9 @@ class DensityModule(VADModule):
             if len(values):
                 self.fitted.update(_moment(name), values)
             mean = values.mean() if len(values) else values.new_zeros(())
-            self._log_losses("val", {name: mean})
+            log_losses(self, "val", {name: mean})
             total = total + mean
-        self._log_losses("val", {"loss": torch.as_tensor(total)})
+        log_losses(self, "val", {"loss": torch.as_tensor(total)})
 
     def on_predict_start(self) -> None:
         if not self.bank.is_fitted() or self._stats() is None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.data.flow import flow_settings, flow_valid
 from vad.errors import DataError, VADError
 from vad.models.base import Prediction, VADModule
@@ -30,6 +31,7 @@ from vad.models.joint.combined_score import (
 from vad.models.joint.torch_model import JointNet
 from vad.models.losses import gradient_loss, intensity_loss
 from vad.models.prediction_errors import frame_errors
+from vad.models.step_logging import log_losses
 
 
 class JointConfigError(VADError, ValueError):
@@ -103,9 +105,9 @@ class JointModule(VADModule):
         return self.history + 1
 
     # ---- data alignment ----------------------------------------------------------------------
-    def split_clip(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+    def split_clip(self, batch: ClipBatch) -> dict[str, torch.Tensor]:
         """Inputs and targets of a float batch (frames (B, L, C, H, W), flow (B, L, 2, H, W))."""
-        frames, flow, t = batch["frames"], batch["flow"], self.history
+        frames, flow, t = batch.frames, batch.modality("flow"), self.history
         return {
             "frames": frames[:, :t].flatten(1, 2),
             "flow": flow[:, t - 1],
@@ -113,7 +115,7 @@ class JointModule(VADModule):
             "flow_target": flow[:, t],
         }
 
-    def forward(self, batch: dict[str, Any]) -> Prediction:
+    def forward(self, batch: ClipBatch) -> Prediction:
         parts, scale = self.split_clip(batch), self._flow_scale()
         frame, flow = self.net(parts["frames"], parts["flow"] / scale)
         extra = {"flow_pred": flow * scale, "flow_target": parts["flow_target"]}
@@ -128,7 +130,7 @@ class JointModule(VADModule):
         return self.flow_scale
 
     # ---- training ----------------------------------------------------------------------------
-    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+    def losses(self, batch: ClipBatch, out: Prediction) -> dict[str, torch.Tensor]:
         w = self.loss_weights
         flow_diff = (out.extra["flow_pred"].float() - out.extra["flow_target"].float()).abs()
         parts = {
@@ -139,15 +141,17 @@ class JointModule(VADModule):
         parts["loss"] = sum(w[name] * parts[name] for name in ("intensity", "gradient", "flow"))
         return parts
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
         out = self.predict_clips(batch)
         losses = self.losses(batch, out)
         errors = self.stream_errors(out)
-        self._log_losses(
-            "val", {**losses, "psnr": errors["psnr"].mean(), "flow_mse": errors["flow_mse"].mean()}
+        log_losses(
+            self,
+            "val",
+            {**losses, "psnr": errors["psnr"].mean(), "flow_mse": errors["flow_mse"].mean()},
         )
         self.fitted.update("log_error", log_errors(errors))
-        self.update_map_moments(out)
+        self.map_scoring.update(out)
 
     def on_fit_start(self) -> None:
         self._check_flow_settings()
@@ -173,7 +177,7 @@ class JointModule(VADModule):
         errors = self.stream_errors(out)
         mean, std = self.fitted.mean("log_error"), self.fitted.std("log_error")
         errors["combined"] = combined_score(errors, mean, std, self.combined_weights)
-        return {**errors, **self.map_scores(out)}
+        return {**errors, **self.map_scoring.columns(out)}
 
     def on_predict_start(self) -> None:
         if not self.fitted.is_fitted("log_error"):

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.errors import VADError
 from vad.models.base import Prediction, VADModule
 from vad.models.losses import (
@@ -91,18 +92,18 @@ class RoadmapModule(VADModule):
     def clip_length(self) -> int:
         return self.history + 1
 
-    def forward(self, batch: dict[str, Any]) -> Prediction:
-        frames = batch["frames"]  # (B, L, C, H, W)
+    def forward(self, batch: ClipBatch) -> Prediction:
+        frames = batch.frames  # (B, L, C, H, W)
         pred = self.net(frames[:, : self.history])
-        return Prediction(pred, self.targets(batch)[:, self.history], positions=(self.history,))
+        return Prediction(pred, batch.clip_targets[:, self.history], positions=(self.history,))
 
-    def tolerance(self, batch: dict[str, Any]) -> torch.Tensor:
+    def tolerance(self, batch: ClipBatch) -> torch.Tensor:
         """Per-clip tolerance band (B,) of the noise-tolerant loss, from the input frames."""
         w = self.loss_weights
-        sigma = temporal_noise_level(batch["frames"][:, : self.history])
+        sigma = temporal_noise_level(batch.frames[:, : self.history])
         return (w["noise_k"] * sigma).clamp_min(w["min_tolerance"])
 
-    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+    def losses(self, batch: ClipBatch, out: Prediction) -> dict[str, torch.Tensor]:
         w = self.loss_weights
         band = self.tolerance(batch)
         parts = {

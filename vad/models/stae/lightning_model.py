@@ -8,11 +8,13 @@ from typing import Any
 import pandas as pd
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.models.base import Prediction, VADModule
 from vad.models.losses import intensity_loss
 from vad.models.prediction_errors import frame_errors
 from vad.models.stae.scoring import BRANCH_ERRORS, branch_weights, mix_scores
 from vad.models.stae.torch_model import STAE
+from vad.models.step_logging import log_losses
 
 
 def prediction_weights(frames: int) -> torch.Tensor:
@@ -78,15 +80,15 @@ class STAEModule(VADModule):
     def clip_length(self) -> int:
         return 2 * self.input_frames
 
-    def forward(self, batch: dict[str, Any]) -> Prediction:
+    def forward(self, batch: ClipBatch) -> Prediction:
         """``pred``/``target``: (B, 2T, C, H, W), the reconstructed inputs then the predictions."""
-        frames = batch["frames"]
+        frames = batch.frames
         inputs = frames[:, : self.input_frames].transpose(1, 2)  # (B, C, T, H, W)
         reconstruction, future = self.net(inputs)
         pred = torch.cat([reconstruction, future], dim=2).transpose(1, 2)
-        return Prediction(pred, self.targets(batch), positions=tuple(range(self.clip_length)))
+        return Prediction(pred, batch.clip_targets, positions=tuple(range(self.clip_length)))
 
-    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+    def losses(self, batch: ClipBatch, out: Prediction) -> dict[str, torch.Tensor]:
         t, w = self.input_frames, self.loss_weights
         parts = {
             "reconstruction": intensity_loss(out.pred[:, :t].float(), out.target[:, :t].float()),
@@ -123,13 +125,13 @@ class STAEModule(VADModule):
         for branch, rows in (("recon", is_input), ("pred", ~is_input)):
             for i, name in enumerate(BRANCH_ERRORS):
                 scores[f"{branch}_{name}"] = torch.where(rows, errors[i], float("nan")).flatten()
-        return {**scores, **self.map_scores(out)}
+        return {**scores, **self.map_scoring.columns(out)}
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Add the standard ``mse``, ``psnr``, ``patch_max`` columns mixed from both branches."""
         return mix_scores(scores, self.mix)
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+    def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
         out = self.predict_clips(batch)
         losses = self.losses(batch, out)
         errors = self.position_errors(out).float()
@@ -137,6 +139,6 @@ class STAEModule(VADModule):
         psnr = 10 * torch.log10(1 / mse.clamp_min(1e-10))
         losses["recon_psnr"] = psnr[:, : self.input_frames].mean()
         losses["pred_psnr"] = psnr[:, self.input_frames :].mean()
-        self._log_losses("val", losses)
+        log_losses(self, "val", losses)
         self.fitted.update("position_error", errors.transpose(0, 1))
-        self.update_map_moments(out)
+        self.map_scoring.update(out)

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from vad.data.batch import ClipBatch
 from vad.errors import VADError
 from vad.models.base import Prediction, VADModule
 from vad.models.losses import (
@@ -58,16 +59,16 @@ class UNetModule(VADModule):
     def clip_length(self) -> int:
         return self.history + 1
 
-    def forward(self, batch: dict[str, Any]) -> Prediction:
-        frames = batch["frames"]  # (B, L, C, H, W)
+    def forward(self, batch: ClipBatch) -> Prediction:
+        frames = batch.frames  # (B, L, C, H, W)
         inputs = frames[:, : self.history].flatten(1, 2)
-        targets = self.targets(batch)
+        targets = batch.clip_targets
         target, previous = targets[:, self.history], targets[:, self.history - 1]
         return Prediction(
             self.net(inputs), target, positions=(self.history,), extra={"previous": previous}
         )
 
-    def losses(self, batch: dict[str, Any], out: Prediction) -> dict[str, torch.Tensor]:
+    def losses(self, batch: ClipBatch, out: Prediction) -> dict[str, torch.Tensor]:
         w = self.loss_weights
         if w["motion"] > 0:
             weights = motion_weights(out.extra["previous"], out.target, float(w["motion"]))
