@@ -62,9 +62,7 @@ def score_videos(
     _write_stats_beside(model, options, output_dir)
     if "label" not in scores.columns:
         return {}
-    frame, metrics, videos = evaluate_scores(
-        scores, options, output_dir, model.fitted.score_stats
-    )
+    frame, metrics, videos = evaluate_scores(scores, options, output_dir, model.fitted.score_stats)
     metrics["inference_fps"] = fps
     if options.pixel:
         metrics.update(_localisation(output_dir, datamodule.videos("test"), options.pixel_sigma))
