@@ -110,7 +110,10 @@ def settings_summary(cfg: DictConfig, model: Any, output_dir: Path) -> str:
     if model.contract.one_pass:
         budget = "fitted in one pass over the training videos"
     elif trainer.get("max_steps", -1) not in (None, -1):
-        budget = f"{trainer.max_steps} steps (at most {trainer.max_epochs} epochs)"
+        samples = int(trainer.max_steps) * int(data.batch_size)
+        budget = f"{trainer.max_steps} steps of {data.batch_size} clips ({samples:,} samples)"
+        if trainer.get("max_epochs", -1) not in (None, -1):
+            budget += f", at most {trainer.max_epochs} epochs"
     else:
         budget = f"up to {trainer.max_epochs} epochs"
     return (
