@@ -255,7 +255,7 @@ def test_a_choice_whose_extra_is_missing_is_one_line_naming_the_install(monkeypa
     monkeypatch.setattr(
         extras, "_installed", lambda module: module != "tensorboard" and real(module)
     )
-    assert extras.missing_extra(["model=unet", "trainer=cpu"]) is None
+    assert extras.missing_extra(["model=unet", "trainer=gpu"]) is None
     message = extras.missing_extra(["model=unet", "logger=tensorboard"])
     assert message == (
         "error: logger=tensorboard needs the 'tensorboard' extra: "
