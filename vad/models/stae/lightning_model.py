@@ -61,7 +61,7 @@ class STAEModule(VADModule):
         channels: int,
         optimizer: Callable,
         input_frames: int = 16,
-        widths: Sequence[int] = (32, 48, 64, 64),
+        widths: Sequence[int] = (16, 24, 32, 32),
         loss: Mapping[str, float] | None = None,
         mix: Mapping[str, float] | None = None,
         calibrate_positions: bool = True,

@@ -34,10 +34,10 @@ class UNetModule(VADModule):
         channels: int,
         optimizer: Callable,
         history: int = 4,
-        base_width: int = 32,
+        base_width: int = 16,
         depth: int = 3,
         loss: dict[str, float] | None = None,
-        init_std: float | None = None,
+        init_std: float | None = 0.02,
         **base: Any,
     ) -> None:
         super().__init__(image_size, channels, optimizer, **base)
