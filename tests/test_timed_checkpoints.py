@@ -17,7 +17,7 @@ class FakeTrainer:
     def __init__(self) -> None:
         self.global_step, self.should_stop, self.saved = 0, False, []
 
-    def save_checkpoint(self, path: Path) -> None:
+    def save_checkpoint(self, path: Path, weights_only: bool = False) -> None:
         self.saved.append((Path(path).name, self.global_step))
 
 

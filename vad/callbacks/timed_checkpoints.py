@@ -51,7 +51,7 @@ class TimedCheckpoints(Callback):
 
     def _save(self, trainer: L.Trainer, minutes: float) -> None:
         path = self.dirpath / f"at_{minutes:g}min.ckpt"
-        trainer.save_checkpoint(path)
+        trainer.save_checkpoint(path, weights_only=False)  # callbacks too (the EMA)
         self.saved.append(
             {
                 "minutes": minutes,
