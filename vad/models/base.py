@@ -18,7 +18,7 @@ import torch
 
 from vad.data.batch import ClipBatch, images_to_float
 from vad.errors import DataError
-from vad.models.adversarial import adversarial_settings, adversarial_step
+from vad.models.adversarial import adversarial_settings
 from vad.models.contract import ModelContract
 from vad.models.fitted import FittedStatistics
 from vad.models.map_scores import MapScores
@@ -26,8 +26,9 @@ from vad.models.object_crops import object_batch, object_settings, objects_as_fr
 from vad.models.optimisers import build_optimizers
 from vad.models.prediction import Prediction
 from vad.models.prediction_errors import frame_errors
-from vad.models.skip_frames import pseudo_anomaly_settings, with_pseudo_anomalies
-from vad.models.step_logging import check_finite, log_losses
+from vad.models.skip_frames import pseudo_anomaly_settings
+from vad.models.step_logging import log_losses
+from vad.models.training_step import train_on
 from vad.utils.sizes import image_hw
 
 __all__ = ["Prediction", "VADModule"]
@@ -77,7 +78,6 @@ class VADModule(L.LightningModule, ABC):
         #: arrays its clips carry: the contract's, plus boxes for regions and object crops
         self.modalities = self.contract.modalities_with(boxes=bool(regions or self.objects))
 
-    # ---- what each model defines -------------------------------------------------------------
     @property
     @abstractmethod
     def clip_length(self) -> int:
@@ -92,24 +92,20 @@ class VADModule(L.LightningModule, ABC):
         """Training losses; ``"loss"`` is the total that is minimised."""
 
     def frame_scores(self, out: Prediction) -> dict[str, torch.Tensor]:
-        """Raw error columns, one (B * P,) tensor each in the order of ``out.frame_ids.flatten()``
-        (clip-major); default: one target frame per clip."""
+        """Raw error columns, one (B * P,) tensor each, ordered as ``out.frame_ids.flatten()``."""
         errors = frame_errors(out.pred, out.target, self.patch_size)
         return {**errors, **self.map_scoring.columns(out)}
 
     def pixel_maps(self, out: Prediction) -> dict[str, torch.Tensor]:
-        """Per-pixel maps (B, P, H, W) of the output frames: ``error`` (the squared error, or the
-        model's own map) and, with region scoring, ``region`` (box scores painted)."""
+        """Per-pixel maps (B, P, H, W): ``error`` (squared error or the model's own), ``region``."""
         return {"error": out.error_maps(), **self.map_scoring.maps(out)}
 
     def finalize_scores(self, scores: pd.DataFrame) -> pd.DataFrame:
         """Columns derived from the whole one-row-per-frame table (default: unchanged)."""
         return scores
 
-    # ---- data and steps ----------------------------------------------------------------------
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> ClipBatch:
-        """Images to float in [-1, 1] (``vad.data.batch``), then object crops if the model
-        works on objects."""
+        """Images to float in [-1, 1] (``vad.data.batch``), then object crops if any."""
         batch = images_to_float(ClipBatch.of(batch))
         if self.objects:
             batch = object_batch(batch, **self.objects, training=self.training)
@@ -127,16 +123,7 @@ class VADModule(L.LightningModule, ABC):
         return out
 
     def training_step(self, batch: ClipBatch, batch_idx: int) -> torch.Tensor | None:
-        if self.objects and len(batch) == 0:
-            return None  # no clip of this batch has a moving object: nothing to learn
-        batch = with_pseudo_anomalies(batch)
-        out = self(batch)
-        losses = self.losses(batch, out)
-        if self.discriminator is not None:
-            return adversarial_step(self, out, losses)
-        check_finite(self, losses["loss"])
-        log_losses(self, "train", losses)
-        return losses["loss"]
+        return train_on(self, batch)  # with the model's components (``training_step``)
 
     def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
         out = self.predict_clips(batch)
