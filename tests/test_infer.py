@@ -132,7 +132,7 @@ def test_the_window_stays_bounded_on_a_long_video(unet_run: Path) -> None:
     released += len(scorer.finish())
     assert released == 300
     assert largest <= 4 + model.clip_length
-    scored = pd.concat(scorer.chunks)["frame"].tolist()
+    scored = scorer.rows.frame()["frame"].tolist()
     assert scored == list(range(model.clip_length - 1, 300))
 
 

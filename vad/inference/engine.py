@@ -1,18 +1,20 @@
 """Score one video as a stream: frames are read, scored and released in a bounded window.
 
 Frames arrive one at a time (after the preprocessing stages, resized to the model's input size).
+``StreamModalities`` computes the arrays the model reads (flow, motion boxes) as they arrive;
 ``ClipCutter`` cuts clips of consecutive frame ids by the data layer's clip rules;
 ``StreamScorer`` scores batches of them with the one scorer (``vad.scoring.scorer``). A frame is
 *complete* once no later clip can cover it: its rows are then aggregated (mean or max over the
 clips that scored it) and it leaves the window with the mean of its error maps. The window
-holds about ``batch_size + clip_length`` frames, whatever
-the length of the video.
+holds about ``batch_size + clip_length`` frames (one more when the model reads motion boxes: a
+frame's boxes wait for the next frame), whatever the length of the video. The aggregated rows
+are kept as compact columns (``RowStore``), not one DataFrame per batch.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,12 @@ import numpy as np
 import pandas as pd
 
 from vad.data.cache import CachedVideo
-from vad.data.flow import NO_FLOW, FlowEstimator
-from vad.errors import DataError
 from vad.inference.clip_cutter import Clip, ClipCutter
+from vad.inference.row_store import RowStore
+from vad.inference.stream_modalities import StreamModalities
 from vad.models.base import VADModule
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.scorer import Scorer, frame_maps
-
-STREAMED_MODALITIES = ("frames", "flow")
 
 
 @dataclass
@@ -50,36 +50,9 @@ class WindowFrame:
         return None if self.error_sum is None else self.error_sum / self.error_count
 
 
-class StreamModalities:
-    """The per-frame arrays a model reads, computed as frames arrive: ``frames`` and ``flow``
-    (from the previous frame when its id is the previous id, else ``NO_FLOW``, as
-    ``vad.data.flow.compute_flow`` stores it)."""
-
-    def __init__(self, names: Sequence[str], flow: Mapping[str, Any] | None = None) -> None:
-        unknown = sorted(set(names) - set(STREAMED_MODALITIES))
-        if unknown:
-            raise DataError(
-                f"streaming inference cannot compute the modalities {unknown} "
-                f"(supported: {list(STREAMED_MODALITIES)}); score the footage as a dataset "
-                "with predict.py data=folder data.root=..."
-            )
-        self.flow = FlowEstimator(flow) if "flow" in names else None
-        self.previous: tuple[int, np.ndarray] | None = None
-
-    def __call__(self, frame_id: int, frame: np.ndarray) -> dict[str, np.ndarray]:
-        arrays = {"frames": frame}
-        if self.flow is not None:
-            flow = np.full((*frame.shape[:2], 2), NO_FLOW, dtype=np.float16)
-            if self.previous is not None and self.previous[0] == frame_id - 1:
-                flow[:] = self.flow(self.previous[1], frame)
-            arrays["flow"] = flow
-        self.previous = (frame_id, frame)
-        return arrays
-
-
 class StreamScorer:
     """Scores one video's frames as they arrive; ``push`` and ``finish`` return the frames that
-    left the window, ``chunks`` the aggregated rows (one per scored frame) so far."""
+    left the window, ``rows`` holds the aggregated rows (one per scored frame) so far."""
 
     def __init__(
         self,
@@ -89,28 +62,40 @@ class StreamScorer:
         stride: int = 1,
         aggregate: str = "mean",
         flow: Mapping[str, Any] | None = None,
+        regions: Mapping[str, Any] | None = None,
     ) -> None:
         self.model, self.video, self.batch_size = model, video, max(1, int(batch_size))
         self.aggregate = aggregate
         self.scorer = Scorer(model, aggregate)
         self.cutter = ClipCutter(int(model.clip_length), stride)
-        self.modalities = StreamModalities(model.modalities, flow)
+        self.modalities = StreamModalities(model.modalities, flow, regions)
         self.window: deque[WindowFrame] = deque()
+        self.pushed = 0
         self.pending: list[Clip] = []
         self.raw: list[pd.DataFrame] = []
-        self.chunks: list[pd.DataFrame] = []
+        self.rows = RowStore(video)
         self.last_chunk: pd.DataFrame | None = None
 
-    def push(self, frame_id: int, frame: np.ndarray, shown: np.ndarray) -> list[WindowFrame]:
-        """Add a frame (``frame``: model input size, ``shown``: the image to annotate)."""
-        position = self.cutter.pushed
-        self.window.append(WindowFrame(frame_id, position, shown))
-        self.pending += self.cutter.push(frame_id, self.modalities(frame_id, frame))
+    def push(
+        self,
+        frame_id: int,
+        frame: np.ndarray,
+        shown: np.ndarray,
+        native: np.ndarray | None = None,
+    ) -> list[WindowFrame]:
+        """Add a frame (``frame``: model input size, ``shown``: the image to annotate,
+        ``native``: the source's frame, for motion boxes at native resolution)."""
+        self.window.append(WindowFrame(frame_id, self.pushed, shown))
+        self.pushed += 1
+        for ready_id, arrays in self.modalities.push(frame_id, frame, native):
+            self.pending += self.cutter.push(ready_id, arrays)
         if len(self.pending) >= self.batch_size:
             self._score_pending()
         return self._release(min([c.start for c in self.pending], default=np.inf))
 
     def finish(self) -> list[WindowFrame]:
+        for ready_id, arrays in self.modalities.end_run():
+            self.pending += self.cutter.push(ready_id, arrays)
         self.pending += self.cutter.end_run()
         self._score_pending()
         return self._release(np.inf)
@@ -148,7 +133,7 @@ class StreamScorer:
         scored = np.unique(rows["frame"].to_numpy())
         chunk = assemble_scores(rows, [plain_video(self.video, "", scored)], self.aggregate)
         chunk = chunk.drop(columns="filled")
-        self.chunks.append(chunk)
+        self.rows.append(chunk)
         return chunk
 
 

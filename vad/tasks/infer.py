@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -137,9 +138,11 @@ def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
         int(ctx.data.get("eval_stride", 1)),
         ctx.aggregate,
         ctx.data.get("flow"),
+        ctx.data.get("regions"),
     )
     source_ids: list[int] = []
     notes: dict[int, dict] = {}
+    natives: dict[int, np.ndarray] | None = {} if scorer.modalities.native else None
     annotator = StreamAnnotator(
         _annotated_path(ctx, source.video),
         ctx.settings.fps or source.fps or DEFAULT_FPS,
@@ -149,41 +152,53 @@ def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
         ctx.settings.heatmap_scale,
     )
     with annotator:
-        for frame in _staged(source, channels, ctx.stages, source_ids, annotator.source_ids):
+        decoded = _decoded(source, channels, source_ids, annotator.source_ids, natives)
+        for frame in _staged(decoded, source.video, ctx.stages):
             if frame.info:
                 notes[frame.id] = frame.info
             small = resize_frame(
                 frame.image, height, width, channels, ctx.data.get("resize", "area")
             )
-            done = scorer.push(frame.id, small, frame.image)
+            done = scorer.push(frame.id, small, frame.image, _native(natives, frame.id))
             annotator.write(done, scorer.last_chunk)
         annotator.write(scorer.finish(), scorer.last_chunk)
-    if not scorer.chunks:
-        raw = pd.DataFrame(columns=["video", "frame"])
-    else:
-        raw = pd.concat(scorer.chunks, ignore_index=True)
     info = pd.DataFrame.from_dict(notes, orient="index").reindex(source_ids)
-    video = plain_video(source.video, str(source.path), source_ids, info)
-    return assemble_scores(raw, [video], ctx.aggregate)
+    video = plain_video(source.video, source.location, source_ids, info)
+    return assemble_scores(scorer.rows.frame(), [video], ctx.aggregate)
 
 
-def _staged(
+def _decoded(
     source: StreamSource,
     channels: int,
-    stages: Sequence[FrameStage],
     source_ids: list[int],
     id_set: set[int],
+    natives: dict[int, np.ndarray] | None,
 ) -> Iterator[Frame]:
-    def decoded() -> Iterator[Frame]:
-        for frame_id, image in source.frames(channels):
-            source_ids.append(int(frame_id))
-            id_set.add(int(frame_id))
-            yield Frame(int(frame_id), image)
+    """The source's frames; ids are recorded, and the decoded images in ``natives`` (the
+    source's frames for native motion boxes, taken back by ``_native``) unless it is None."""
+    for frame_id, image in source.frames(channels):
+        source_ids.append(int(frame_id))
+        id_set.add(int(frame_id))
+        if natives is not None:
+            natives[int(frame_id)] = image
+        yield Frame(int(frame_id), image)
 
-    stream: Iterator[Frame] = decoded()
+
+def _native(natives: dict[int, np.ndarray] | None, frame_id: int) -> np.ndarray | None:
+    """The source's frame ``frame_id`` (None: the source lacks it); frames before it that the
+    stages dropped are forgotten, so only the frames a stage holds back are kept."""
+    if natives is None:
+        return None
+    image = natives.pop(frame_id, None)
+    for stale in [i for i in natives if i < frame_id]:
+        del natives[stale]
+    return image
+
+
+def _staged(stream: Iterator[Frame], video: str, stages: Sequence[FrameStage]) -> Iterator[Frame]:
     for stage in stages:
         if stage.applies_to("test"):
-            stream = stage(stream, source.video)
+            stream = stage(stream, video)
     return stream
 
 
@@ -220,7 +235,7 @@ def _summary(
     for source in sources:
         rows = scores[scores["video"] == source.video]
         videos[source.video] = {
-            "source": str(source.path),
+            "source": source.location,
             "frames": len(rows),
             "alarms": int(rows["alarm"].sum()),
             "annotated": str(_annotated_path(ctx, source.video) or ""),

@@ -41,7 +41,7 @@ def _predict(cfg: DictConfig) -> float | None:
     if cfg.get("ckpt_path") is None:
         raise CheckpointError("predict needs ckpt_path=<checkpoint or training run folder>")
     with run_loggers(cfg) as loggers:
-        if cfg.get("source"):
+        if cfg.get("source") not in (None, ""):  # source=0 is a camera
             infer(cfg, loggers)
             return None
         return _predict_dataset(cfg, output_dir, loggers)
