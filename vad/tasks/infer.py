@@ -1,10 +1,13 @@
-"""Inference on any footage: ``predict.py source=<video file | frame folder | video folder>``.
+"""Inference on any footage: ``predict.py source=<video file | frame folder | video folder |
+camera index | stream URL>``.
 
 Every frame is scored with the checkpoint's model as it is decoded (``vad.inference``), so
-memory stays bounded for hour-long videos; no frame cache is built. Writes ``scores.csv`` (the raw
-columns, ``filled``, the online ``score`` and ``alarm``), ``score_curve.png`` with one curve per
-video under ``curves/``, ``annotated/<video>.mp4`` (error heatmap and score bar, red over the
-threshold) and ``infer.json`` (frames, alarms, throughput).
+memory stays bounded for hour-long videos; no frame cache is built. Flow and motion boxes are
+computed on the stream with the checkpoint's data settings, so every model streams.
+Writes ``scores.csv`` (the raw columns, ``filled``, the online ``score`` and ``alarm``),
+``score_curve.png`` with one curve per video under ``curves/``, ``annotated/<video>.mp4``
+(error heatmap and score bar, red over the threshold) and ``infer.json`` (frames, alarms,
+throughput).
 """
 
 from __future__ import annotations
