@@ -41,3 +41,31 @@ def test_a_config_value_equals_its_code_default(path: Path) -> None:
         and value != defaults[key]
     }
     assert not drift, f"{path}: config value != code default (config, code): {drift}"
+
+
+def _parameters(target: str) -> set[str]:
+    module, name = target.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    return {
+        key
+        for klass in cls.__mro__
+        if "__init__" in vars(klass) and klass is not object
+        for key, p in inspect.signature(klass.__init__).parameters.items()
+        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
+
+
+@pytest.mark.parametrize("path", TARGETED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_config_key_is_read_by_its_target(path: Path) -> None:
+    config = yaml.safe_load(path.read_text())
+    special = {"_target_", "_partial_", "_recursive_", "_convert_", "defaults"}
+    dead = set(config) - special - _parameters(config["_target_"])
+    assert not dead, f"{path}: keys its _target_ {config['_target_']} does not take: {dead}"
+
+
+@pytest.mark.parametrize("path", sorted((CONF / "data").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_dataset_key_is_read_by_the_datamodule(path: Path) -> None:
+    target = yaml.safe_load((CONF / "data" / "default.yaml").read_text())["_target_"]
+    config = yaml.safe_load(path.read_text()) or {}
+    dead = set(config) - {"_target_", "defaults"} - _parameters(config.get("_target_", target))
+    assert not dead, f"{path}: keys the datamodule does not take: {dead}"
