@@ -49,24 +49,22 @@ class ConvGRUCell(nn.Module):
         """The input convolutions of the three gates, (N, 3 * hidden, H, W)."""
         return self.input_conv(x)
 
-    def step(self, x_proj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        """Next hidden state from a projected input (``project_input``) and the state ``h``."""
+    def step(self, x_proj: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """Next hidden state from a projected input (``project_input``) and the state ``h``
+        (None: the zero state, whose convolutions vanish: they have no bias; computed without
+        one, so that a traced graph keeps the batch dynamic)."""
         xz, xr, xc = x_proj.chunk(3, dim=1)
+        if h is None:
+            return torch.sigmoid(xz) * torch.tanh(xc)
         hz, hr = self.hidden_gates(h).chunk(2, dim=1)
         z = torch.sigmoid(xz + hz)
         r = torch.sigmoid(xr + hr)
         candidate = torch.tanh(xc + self.hidden_candidate(r * h))
         return h + z * (candidate - h)  # (1 - z) . h + z . candidate
 
-    def initial_state(self, x: torch.Tensor) -> torch.Tensor:
-        """A zero hidden state matching the batch, size, dtype and device of ``x``."""
-        n, _, height, width = x.shape
-        return x.new_zeros(n, self.hidden_channels, height, width)
-
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
         """One step: (N, in, H, W) and optional (N, hidden, H, W) -> (N, hidden, H, W)."""
-        x_proj = self.project_input(x)
-        return self.step(x_proj, self.initial_state(x_proj) if h is None else h)
+        return self.step(self.project_input(x), h)
 
 
 class ConvGRU(nn.Module):
@@ -91,9 +89,8 @@ class ConvGRU(nn.Module):
         """
         if x.ndim != 5:
             raise ValueError(f"ConvGRU expects (B, T, C, H, W), got shape {tuple(x.shape)}")
-        b, t = x.shape[:2]
-        x_proj = self.cell.project_input(x.flatten(0, 1)).unflatten(0, (b, t))
-        h = self.cell.initial_state(x_proj[:, 0]) if h is None else h
+        t = x.shape[1]  # the batch stays -1: a traced graph keeps it dynamic
+        x_proj = self.cell.project_input(x.flatten(0, 1)).unflatten(0, (-1, t))
         states = []
         for step in range(t):
             h = self.cell.step(x_proj[:, step], h)

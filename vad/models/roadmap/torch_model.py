@@ -138,11 +138,11 @@ class MultiPathPredictor(nn.Module):
         Returns the last frame's shallow features (B, w0, H, W) and each path's last hidden state,
         finest first: (B, w_i, H / 2**i, W / 2**i) for i = 1 ... depth.
         """
-        b, t = frames.shape[:2]
+        t = frames.shape[1]  # the batch stays -1: a traced graph keeps it dynamic
         features = self.encoder(frames.flatten(0, 1))
-        shallow = features[0].unflatten(0, (b, t))[:, -1]
+        shallow = features[0].unflatten(0, (-1, t))[:, -1]
         states = [
-            path(f.unflatten(0, (b, t)))[1]
+            path(f.unflatten(0, (-1, t)))[1]
             for path, f in zip(self.paths, features[1:], strict=True)
         ]
         return shallow, states
