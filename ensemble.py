@@ -1,21 +1,12 @@
-"""Fuse per-frame scores: ``python ensemble.py members.unet.scores=outputs/predict/<run>``."""
+"""Fuse per-frame scores: ``python ensemble.py members.unet.scores=outputs/predict/<run>``.
 
-import hydra
-from omegaconf import DictConfig
+The ``vad-ensemble`` console script runs the same app (``vad.cli.apps``)."""
 
-from vad.cli.error_messages import user_errors
+from vad.cli.apps import ensemble_app
 from vad.cli.extras import exit_if_an_extra_is_missing
-from vad.tasks.ensemble import ensemble
 from vad.utils.signals import terminate_like_interrupt
-
-
-@hydra.main(version_base="1.3", config_path="conf", config_name="ensemble")
-def main(cfg: DictConfig) -> float | None:
-    with user_errors():
-        return ensemble(cfg)
-
 
 if __name__ == "__main__":
     exit_if_an_extra_is_missing()
     terminate_like_interrupt()
-    main()
+    ensemble_app()

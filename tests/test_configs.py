@@ -72,7 +72,7 @@ def test_experiment_configs_compose(make_cfg, option: str) -> None:
     hydra.utils.instantiate(cfg.data)
 
 
-@pytest.mark.parametrize("root", ["train", "predict", "ensemble"])
+@pytest.mark.parametrize("root", ["train", "predict", "ensemble", "export"])
 def test_root_configs_compose(make_cfg, root: str) -> None:
     cfg = make_cfg(root, tiny=False)
     assert cfg.task_name == root

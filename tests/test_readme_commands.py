@@ -16,7 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF = ROOT / "conf"
-SCRIPTS = {"train.py": "train", "predict.py": "predict", "ensemble.py": "ensemble"}
+SCRIPTS = {
+    "train.py": "train",
+    "predict.py": "predict",
+    "ensemble.py": "ensemble",
+    "export.py": "export",
+}
 FENCE = re.compile(r"^```(bash|sh|shell|console)?\s*$")
 
 

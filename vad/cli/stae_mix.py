@@ -30,13 +30,14 @@ from vad.scoring.metrics import evaluate
 from vad.scoring.pipeline import anomaly_scores
 from vad.scoring.pseudo_anomaly import pseudo_copies
 from vad.scoring.scorer import Scorer
+from vad.utils.configs import config_dir
 from vad.utils.console import console
 from vad.utils.signals import terminate_like_interrupt
 
 #: candidate prediction weights (the reconstruction weight is 1 - w)
 PREDICTION_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 #: the label-free validation callback's settings (kinds of pseudo-anomaly)
-CALLBACK = Path(__file__).resolve().parents[2] / "conf" / "callbacks" / "label_free_validation.yaml"
+CALLBACK = config_dir() / "callbacks" / "label_free_validation.yaml"
 
 
 def compare_mixes(

@@ -1,4 +1,5 @@
-"""One LightningDataModule that streams frame clips for every model."""
+"""The dataset of a run: its table of videos, splits, frame cache, clips and loaders (no Lightning:
+``vad.data.datamodule`` wraps it for the Trainer)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import lightning as L
 import pandas as pd
 from torch.utils.data import DataLoader
 
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 SAMPLINGS = ("clips", "videos")
 
 
-class VideoDataModule(L.LightningDataModule):
-    """Train on normal videos, validate on a few held-out normal videos, test/predict on the rest.
+class VideoData:
+    """A dataset as vad reads it: train on normal videos, validate on a few held-out normal
+    videos, test/predict on the rest.
 
     Args:
         layout: the dataset adapter that lists the videos, or a factory (Hydra ``_partial_``)

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,9 +26,11 @@ from vad.data.cache import CachedVideo
 from vad.inference.clip_cutter import Clip, ClipCutter
 from vad.inference.row_store import RowStore
 from vad.inference.stream_modalities import StreamModalities
-from vad.models.base import VADModule
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.scorer import Scorer, frame_maps
+
+if TYPE_CHECKING:  # or an exported model (vad.deploy.runtime.OnnxModel)
+    from vad.models.base import VADModule
 
 
 @dataclass

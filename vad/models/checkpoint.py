@@ -146,20 +146,3 @@ def read_score_stats(path: str | Path) -> dict[str, Any] | None:
             raise CheckpointError(f"{path}: cannot read score statistics ({exc})") from exc
     state = read_checkpoint(path).get("state_dict", {}).get(STATS_STATE_KEY) or {}
     return state.get("score_stats")
-
-
-def check_compatible(meta: dict[str, Any], data: DictConfig | dict, path: str | Path) -> None:
-    """The data a checkpoint is used on must have its input size and channels."""
-    trained = meta["data"]
-    for key in ("image_size", "channels"):
-        want, got = _plain(trained.get(key)), _plain(data.get(key))
-        if want != got:
-            raise CheckpointError(
-                f"{path}: model was trained with {key}={want}, but the data config has {key}={got}"
-            )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, DictConfig) or OmegaConf.is_config(value):
-        value = OmegaConf.to_container(value, resolve=True)
-    return list(value) if isinstance(value, list | tuple) else value

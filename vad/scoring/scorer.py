@@ -11,7 +11,7 @@ a clip batch to the model's device and converts it (``on_after_batch_transfer``)
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,11 @@ from torch.utils.data import DataLoader
 from vad.data.batch import ClipBatch, collate_clips
 from vad.data.cache import CachedVideo
 from vad.data.clips import ClipDataset
-from vad.models.base import Prediction, VADModule
+from vad.models.prediction import Prediction
 from vad.scoring.assemble import assemble_scores
+
+if TYPE_CHECKING:  # or an exported model (vad.deploy.runtime.OnnxModel)
+    from vad.models.base import VADModule
 
 
 class Scorer:

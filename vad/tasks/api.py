@@ -30,11 +30,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from vad.io.atomic import write_text
-from vad.tasks.ensemble import ensemble as ensemble_task
-from vad.tasks.predict import predict as predict_task
-from vad.tasks.train import train as train_task
+from vad.utils.configs import config_dir
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 #: characters that make a value need quoting in Hydra's override grammar
 _SPECIAL = set(" ,=[]{}()'\"\\:$*?")
 
@@ -54,16 +51,23 @@ class RunResult:
 
 def train(overrides: Iterable[str] = (), **settings: Any) -> RunResult:
     """Train a model (``python train.py ...``)."""
+    from vad.tasks.train import train as train_task
+
     return _run("train", train_task, "train_metrics.json", "scores.csv", overrides, settings)
 
 
 def predict(overrides: Iterable[str] = (), **settings: Any) -> RunResult:
-    """Score videos with a trained model (``python predict.py ckpt_path=...``)."""
-    return _run("predict", predict_task, "metrics.json", "scores.csv", overrides, settings)
+    """Score videos with a trained model or its ONNX export (``python predict.py
+    ckpt_path=...``)."""
+    from vad.tasks.deployed import predict_any
+
+    return _run("predict", predict_any, "metrics.json", "scores.csv", overrides, settings)
 
 
 def ensemble(overrides: Iterable[str] = (), **settings: Any) -> RunResult:
     """Fuse the scores of several runs (``python ensemble.py 'members=[<run>,...]'``)."""
+    from vad.tasks.ensemble import ensemble as ensemble_task
+
     return _run("ensemble", ensemble_task, "metrics.json", "fused_scores.csv", overrides, settings)
 
 
@@ -104,7 +108,7 @@ def _value(value: Any) -> str:
 def compose_run(name: str, overrides: Iterable[str]) -> DictConfig:
     """The composed config of ``conf/<name>.yaml`` with a fresh run folder, ready for a task."""
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name=name):
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3", job_name=name):
         cfg = compose(config_name=name, overrides=list(overrides), return_hydra_config=True)
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S-%f")
     with open_dict(cfg):

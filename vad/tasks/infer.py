@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,17 +32,18 @@ from vad.inference.engine import StreamScorer, plain_video
 from vad.inference.stream_sources import StreamSource, list_sources
 from vad.io.atomic import write_json
 from vad.io.scores import write_scores
-from vad.models.base import VADModule
-from vad.models.checkpoint import load_model, resolve_checkpoint
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.options import ScoringOptions
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.printing import console
-from vad.tasks.score import ensure_score_stats, prepare_scoring
+from vad.tasks.scoring_steps import prepare_scoring
 from vad.tasks.tracking import log_run_results
 from vad.utils.console import progress
 from vad.visualization.curves import draw_video, write_curve_grid
 from vad.visualization.figures import new_figure, safe_name, save_png
+
+if TYPE_CHECKING:  # or an exported model (vad.deploy.runtime.OnnxModel)
+    from vad.models.base import VADModule
 
 log = logging.getLogger(__name__)
 DEFAULT_FPS = 25.0
@@ -91,15 +92,12 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     settings = InferSettings.from_config(cfg.get("infer"))
     sources = list_sources(cfg.source)
-    ckpt = resolve_checkpoint(cfg.ckpt_path)
-    model, meta = load_model(ckpt)
+    model, meta, ckpt = _load(cfg, settings)
     options = ScoringOptions.from_config(cfg.scoring).for_model(model.contract)
-    uses_stats = settings.threshold is None or options.needs_train_stats
-    ensure_score_stats(cfg, model, meta, ckpt, uses_stats)
     alarm = AlarmScore.build(
         options, model.fitted.score_stats, settings.threshold, settings.threshold_quantile, ckpt
     )
-    prepare_scoring(model, options, uses_stats)
+    prepare_scoring(model, options, settings.threshold is None or options.needs_train_stats)
     model.to(settings.torch_device()).eval()
     data = meta["data"]
     context = StreamContext(
@@ -128,6 +126,33 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     )
     log_run_results(loggers, summary, figures)
     return summary
+
+
+def _load(cfg: DictConfig, settings: InferSettings) -> tuple[VADModule, dict[str, Any], Path]:
+    """The model of ``cfg.ckpt_path`` with its training statistics when the alarm or the
+    normalisation needs them: a checkpoint (statistics fitted and stored if missing) or an
+    exported ``model.onnx`` (its sidecar's; Lightning is not imported)."""
+    options = ScoringOptions.from_config(cfg.scoring)
+    if is_exported(cfg.ckpt_path):
+        from vad.deploy.runtime import OnnxModel
+
+        path = Path(cfg.ckpt_path)
+        model = OnnxModel.load(path, settings.device)
+        return model, {"data": model.sidecar["data"], "model": model.sidecar["model"]}, path
+    from vad.models.checkpoint import load_model, resolve_checkpoint
+    from vad.tasks.score import ensure_score_stats
+
+    ckpt = resolve_checkpoint(cfg.ckpt_path)
+    model, meta = load_model(ckpt)
+    options = options.for_model(model.contract)
+    uses_stats = settings.threshold is None or options.needs_train_stats
+    ensure_score_stats(cfg, model, meta, ckpt, uses_stats)
+    return model, meta, ckpt
+
+
+def is_exported(path: Any) -> bool:
+    """Whether ``ckpt_path`` names an exported model (``model.onnx``)."""
+    return str(path).endswith(".onnx")
 
 
 def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
@@ -260,7 +285,7 @@ def _fitted_stages(cfg: DictConfig, data: Mapping[str, Any]) -> list[FrameStage]
     preprocess = cfg.get("preprocess")
     if not any(OmegaConf.is_dict(v) and "_target_" in v for v in (preprocess or {}).values()):
         return []
-    datamodule = instantiate_datamodule(OmegaConf.create(dict(data)), preprocess)
+    datamodule = instantiate_datamodule(OmegaConf.create(dict(data)), preprocess, trainer=False)
     datamodule.cache.fit_stages(datamodule.table[datamodule.table["split"] == "train"])
     return datamodule.cache.stages
 

@@ -10,7 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from omegaconf import DictConfig, open_dict
 
-from vad.data.datamodule import NATIVE
+from vad.data.video_data import NATIVE
 from vad.errors import VADError
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,23 @@ def instantiate_dict(config: DictConfig | None, kind: str) -> list[Any]:
     return objects
 
 
-def instantiate_datamodule(data: DictConfig, preprocess: DictConfig | None = None) -> Any:
+#: the DataModule of the shipped data configs -> the same dataset without Lightning
+PLAIN_DATA = {"vad.data.datamodule.VideoDataModule": "vad.data.video_data.VideoData"}
+
+
+def instantiate_datamodule(
+    data: DictConfig, preprocess: DictConfig | None = None, trainer: bool = True
+) -> Any:
     """The DataModule of a data config, with the preprocessing stages of ``preprocess``;
-    ``image_size: native`` in ``data`` becomes the size the DataModule read from the videos."""
+    ``image_size: native`` in ``data`` becomes the size the DataModule read from the videos.
+    ``trainer=False``: the plain dataset (``VideoData``), for scoring without a Trainer."""
     stages = instantiate_dict(preprocess, "preprocessing stage")
-    datamodule = build(data, stages=stages, _recursive_=True)
+    built = data
+    if not trainer and data.get("_target_") in PLAIN_DATA:
+        built = data.copy()
+        with open_dict(built):
+            built._target_ = PLAIN_DATA[data._target_]
+    datamodule = build(built, stages=stages, _recursive_=True)
     if data.get("image_size") == NATIVE:  # the size read from the data, for the model and the run
         with open_dict(data):
             data.image_size = list(datamodule.image_size)

@@ -9,11 +9,12 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from vad.errors import CheckpointError
-from vad.models.checkpoint import check_compatible, load_model, resolve_checkpoint
+from vad.models.checkpoint import load_model, resolve_checkpoint
 from vad.scoring.options import ScoringOptions
 from vad.tasks.infer import infer
-from vad.tasks.instantiate import command_line_keys, instantiate_datamodule
+from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.printing import console, print_config_tree
+from vad.tasks.run_settings import check_compatible, model_bound, run_scoring
 from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
 from vad.utils.console import console_copied_to, quiet_library_noise
@@ -45,43 +46,6 @@ def _predict(cfg: DictConfig) -> float | None:
             infer(cfg, loggers)
             return None
         return _predict_dataset(cfg, output_dir, loggers)
-
-
-#: data settings a trained model is bound to: taken from its checkpoint unless set on the command
-#: line (a data=<layout> choice brings the layout's defaults, which the model may not accept)
-MODEL_BOUND = ("image_size", "channels", "resize", "flow", "regions")
-
-
-def model_bound(data: DictConfig, trained: dict[str, Any]) -> DictConfig:
-    """``data`` with the checkpoint's ``MODEL_BOUND`` settings, except those the command line
-    sets (``data.<key>=...``)."""
-    given = command_line_keys()
-    data = data.copy()
-    with open_dict(data):
-        for key in MODEL_BOUND:
-            if key in trained and not any(
-                g == f"data.{key}" or g.startswith(f"data.{key}.") for g in given
-            ):
-                data[key] = trained[key]
-    return data
-
-
-def run_scoring(scoring: DictConfig, trained: dict[str, Any] | None, ckpt: Path) -> DictConfig:
-    """The training run's scoring settings (stored in the checkpoint; for older checkpoints, the
-    run folder's ``.hydra/config.yaml``), except those the command line sets (``scoring=<name>``
-    keeps the named config whole, ``scoring.<key>=...`` that key)."""
-    if trained is None:
-        saved = ckpt.parent.parent / ".hydra" / "config.yaml"
-        trained = OmegaConf.to_container(OmegaConf.load(saved).scoring) if saved.is_file() else None
-    given = command_line_keys()
-    if trained is None or "scoring" in given:
-        return scoring
-    scoring = scoring.copy()
-    with open_dict(scoring):
-        for key, value in trained.items():
-            if not any(g == f"scoring.{key}" or g.startswith(f"scoring.{key}.") for g in given):
-                scoring[key] = value
-    return scoring
 
 
 def _predict_dataset(cfg: DictConfig, output_dir: Path, loggers: list[Any]) -> float | None:

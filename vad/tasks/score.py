@@ -16,22 +16,26 @@ from omegaconf import DictConfig, OmegaConf
 from vad.data.cache import CachedVideo
 from vad.data.datamodule import VideoDataModule
 from vad.errors import CheckpointError, DataError
-from vad.io.atomic import write_csv, write_json
+from vad.io.atomic import write_json
 from vad.io.scores import SCORING_FILE, STATS_FILE, read_scores
 from vad.models.base import VADModule
 from vad.models.checkpoint import load_model, store_score_stats
 from vad.models.contract import LOWER_IS_ANOMALOUS, model_name
 from vad.scoring.alignment import check_alignment
-from vad.scoring.metrics import evaluate
 from vad.scoring.options import ScoringOptions
-from vad.scoring.pipeline import score_frame
 from vad.scoring.pixel_maps import ERROR, MAPS_DIR, MapWriter, evaluate_maps, map_names
 from vad.scoring.scorer import Scorer
-from vad.scoring.train_stats import check_stats_compatible, score_statistics
+from vad.scoring.train_stats import score_statistics
 from vad.scoring.writer import ScoreWriter
 from vad.tasks.checks import check_clips, check_score_column
 from vad.tasks.instantiate import instantiate_datamodule
-from vad.tasks.printing import console, print_metrics
+from vad.tasks.printing import console
+from vad.tasks.scoring_steps import (
+    apply_patch_size,
+    evaluate_scores,
+    prepare_scoring,
+    write_stats_beside,
+)
 from vad.visualization.examples import collect_examples, top_frames
 from vad.visualization.loggers import log_figures
 from vad.visualization.report import write_report
@@ -59,7 +63,7 @@ def score_videos(
     options = options.for_model(model.contract)
     prepare_scoring(model, options, uses_stats=options.needs_train_stats)
     scores, fps = _predict_test_scores(model, datamodule, trainer_cfg, output_dir, options)
-    _write_stats_beside(model, options, output_dir)
+    write_stats_beside(model, options, output_dir)
     if "label" not in scores.columns:
         return {}
     frame, metrics, videos = evaluate_scores(scores, options, output_dir, model.fitted.score_stats)
@@ -142,20 +146,6 @@ def _localisation(output_dir: Path, videos: Sequence[CachedVideo], sigma: float)
     return metrics
 
 
-def evaluate_scores(
-    scores: pd.DataFrame,
-    options: ScoringOptions,
-    output_dir: Path,
-    stats: Mapping[str, Any] | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
-    """The evaluated frame table, its metrics and per-video metrics (``per_video.csv``)."""
-    frame = score_frame(scores, options, stats)
-    summary, videos = evaluate(frame)
-    write_csv(videos, output_dir / "per_video.csv", float_format="%.6f")
-    print_metrics(summary, videos, title=options.describe())
-    return frame, {**summary, "score": options.as_dict()}, videos
-
-
 def fit_score_stats(
     model: VADModule,
     datamodule: VideoDataModule,
@@ -167,7 +157,7 @@ def fit_score_stats(
     writes ``val_scores.csv`` and ``score_stats.json`` into ``output_dir``."""
     output_dir = Path(output_dir)
     aggregate = options.aggregate
-    _apply_patch_size(model, options)
+    apply_patch_size(model, options)
     datamodule.configure_clips(model.clip_length, model.modalities)
     videos = datamodule.videos("val")
     if not videos:
@@ -258,34 +248,3 @@ def fit_stats_after_training(
         return None
     model, _ = load_model(ckpt)
     return fit_and_store_score_stats(model, ckpt, datamodule, trainer_cfg, output_dir, options)
-
-
-def prepare_scoring(model: VADModule, options: ScoringOptions, uses_stats: bool) -> None:
-    """Apply ``scoring.patch_size``; when the run uses the stored training statistics, check they
-    exist for the score column (``options`` resolved with ``for_model``) and were computed with
-    this run's aggregation and patch size."""
-    _apply_patch_size(model, options)
-    if uses_stats:
-        check_stats_compatible(
-            model.fitted.score_stats, options.column, options.aggregate, int(model.patch_size)
-        )
-
-
-def _write_stats_beside(model: VADModule, options: ScoringOptions, output_dir: Path) -> None:
-    """``score_stats.json`` beside ``scores.csv`` when the model has statistics of the same
-    aggregation and patch size: what the ensemble normalises these scores with."""
-    stats = model.fitted.score_stats
-    if not stats or (output_dir / STATS_FILE).is_file():
-        return
-    same = stats.get("aggregate") in (None, options.aggregate) and stats.get("patch_size") in (
-        None,
-        int(model.patch_size),
-    )
-    if same:
-        write_json(stats, output_dir / STATS_FILE)
-
-
-def _apply_patch_size(model: VADModule, options: ScoringOptions) -> None:
-    """``scoring.patch_size`` (when set) overrides the model's k of the ``patch_max`` column."""
-    if options.patch_size is not None:
-        model.patch_size = options.patch_size

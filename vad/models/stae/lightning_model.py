@@ -131,6 +131,11 @@ class STAEModule(VADModule):
         """Add the standard ``mse``, ``psnr``, ``patch_max`` columns mixed from both branches."""
         return mix_scores(scores, self.mix)
 
+    def deployed_finalize(self) -> tuple[str, dict[str, Any]]:
+        """``finalize_scores`` for an exported graph's runtime (``vad.deploy``): the function
+        and its keyword arguments."""
+        return "vad.models.stae.scoring.mix_scores", {"weights": dict(self.mix)}
+
     def validation_step(self, batch: ClipBatch, batch_idx: int) -> None:
         out = self.predict_clips(batch)
         losses = self.losses(batch, out)
