@@ -6,8 +6,8 @@ Each model is built from its preset (``experiment=<model> data=ped2``: the size 
 trains and scores at on Ped1 and Ped2), exported (``vad.deploy.onnx_export``) and scores the same
 synthetic video with the one scorer (``Scorer.score_videos``: clips batched as the preset's
 evaluation batch, rows assembled per frame), once through torch and once through ONNX Runtime.
-Decoding, flow and caching are not part of it (the stream's profile is in
-``bench/results.md``, "Streaming"). The weights are untrained: speed does not depend on them.
+Decoding, flow and caching are not part of it (``bench/stream_speed.py`` times a whole stream
+by stage). The weights are untrained: speed does not depend on them.
 Appends one row per model to bench/results.md.
 """
 
