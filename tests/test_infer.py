@@ -77,6 +77,9 @@ def test_stream_scores_equal_the_batch_path(unet_run: Path, tmp_path: Path, shar
     pd.testing.assert_frame_equal(stream[columns], batch[columns], rtol=1e-5, atol=1e-7)
     summary = json.loads((out / "infer.json").read_text())
     assert summary["frames"] == len(batch) and summary["frames_per_s"] > 0
+    stages = summary["seconds_by_stage"]  # where the time went, each stage counted once
+    assert {"decode", "resize", "network", "rows", "annotate"} <= set(stages)
+    assert min(stages.values()) >= 0 and sum(stages.values()) <= summary["seconds"] * 1.01 + 0.01
     over = (stream["score"] > summary["threshold"]) & (stream["filled"] == 0)
     assert np.array_equal(stream["alarm"], over)  # warm-up (filled) frames never alarm
     assert np.allclose(stream["score"], -stream["psnr"])  # default scoring: raw, PSNR negated

@@ -25,6 +25,7 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.inference.clip_cutter import Clip, ClipCutter
 from vad.inference.row_store import RowStore
+from vad.inference.stage_clock import StageClock
 from vad.inference.stream_modalities import StreamModalities
 from vad.scoring.assemble import assemble_scores
 from vad.scoring.scorer import Scorer, frame_maps
@@ -65,8 +66,11 @@ class StreamScorer:
         aggregate: str = "mean",
         flow: Mapping[str, Any] | None = None,
         regions: Mapping[str, Any] | None = None,
+        clock: StageClock | None = None,
     ) -> None:
         self.model, self.video, self.batch_size = model, video, max(1, int(batch_size))
+        #: seconds of ``flow_boxes`` (the stream's modalities), ``network`` and ``rows``
+        self.clock = clock or StageClock()
         self.aggregate = aggregate
         self.scorer = Scorer(model, aggregate)
         self.cutter = ClipCutter(int(model.clip_length), stride)
@@ -89,14 +93,18 @@ class StreamScorer:
         ``native``: the source's frame, for motion boxes at native resolution)."""
         self.window.append(WindowFrame(frame_id, self.pushed, shown))
         self.pushed += 1
-        for ready_id, arrays in self.modalities.push(frame_id, frame, native):
+        with self.clock.stage("flow_boxes"):
+            ready = list(self.modalities.push(frame_id, frame, native))
+        for ready_id, arrays in ready:
             self.pending += self.cutter.push(ready_id, arrays)
         if len(self.pending) >= self.batch_size:
             self._score_pending()
         return self._release(min([c.start for c in self.pending], default=np.inf))
 
     def finish(self) -> list[WindowFrame]:
-        for ready_id, arrays in self.modalities.end_run():
+        with self.clock.stage("flow_boxes"):
+            ready = list(self.modalities.end_run())
+        for ready_id, arrays in ready:
             self.pending += self.cutter.push(ready_id, arrays)
         self.pending += self.cutter.end_run()
         self._score_pending()
@@ -108,8 +116,10 @@ class StreamScorer:
         clips, self.pending = self.pending, []
         arrays = {name: np.stack([c.arrays[name] for c in clips]) for name in clips[0].arrays}
         ids = np.stack([c.ids for c in clips])
-        out = self.scorer.run(self.scorer.clip_batch(self.video, arrays, ids))
-        self.raw.append(self.scorer.rows(out))
+        with self.clock.stage("network"):
+            out = self.scorer.run(self.scorer.clip_batch(self.video, arrays, ids))
+        with self.clock.stage("rows"):
+            self.raw.append(self.scorer.rows(out))
         by_id = {f.id: f for f in self.window}
         for _, frame_id, emap in frame_maps(out):
             if frame_id in by_id:
@@ -122,7 +132,8 @@ class StreamScorer:
         done = []
         while self.window and self.window[0].position < frontier:
             done.append(self.window.popleft())
-        self.last_chunk = self._aggregate({f.id for f in done}) if done and self.raw else None
+        with self.clock.stage("rows"):
+            self.last_chunk = self._aggregate({f.id for f in done}) if done and self.raw else None
         return done
 
     def _aggregate(self, ids: set[int]) -> pd.DataFrame | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from vad.data.stages import Frame, FrameStage
 from vad.inference.alarm import AlarmScore
 from vad.inference.annotate import StreamAnnotator
 from vad.inference.engine import StreamScorer, plain_video
+from vad.inference.stage_clock import StageClock
 from vad.inference.stream_sources import StreamSource, list_sources
 from vad.io.atomic import write_json
 from vad.io.scores import write_scores
@@ -37,10 +38,10 @@ from vad.scoring.options import ScoringOptions
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.printing import console
 from vad.tasks.scoring_steps import prepare_scoring
+from vad.tasks.stream_report import stream_summary, write_curves
 from vad.tasks.tracking import log_run_results
 from vad.utils.console import progress
-from vad.visualization.curves import draw_video, write_curve_grid
-from vad.visualization.figures import new_figure, safe_name, save_png
+from vad.visualization.figures import safe_name
 
 if TYPE_CHECKING:  # or an exported model (vad.deploy.runtime.OnnxModel)
     from vad.models.base import VADModule
@@ -85,6 +86,7 @@ class StreamContext:
     batch_size: int
     aggregate: str
     output_dir: Path
+    clock: StageClock = field(default_factory=StageClock)
 
 
 def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
@@ -115,15 +117,19 @@ def infer(cfg: DictConfig, loggers: Sequence[Any] = ()) -> dict[str, Any]:
     streamed = progress(sources, len(sources), "streaming")
     per_video = [score_stream(source, context) for source in streamed]
     seconds = time.perf_counter() - start
+    context.clock.exclusive("preprocess", "decode")
     scores = _final_scores(model, alarm, per_video)
     write_scores(scores, output_dir / "scores.csv")
-    figures = _write_curves(scores, alarm.threshold, output_dir)
-    summary = _summary(scores, sources, alarm, seconds, context)
+    figures = write_curves(scores, alarm.threshold, output_dir)
+    annotated = {s.video: _annotated_path(context, s.video) for s in sources}
+    stages = context.clock.seconds
+    summary = stream_summary(scores, sources, alarm, seconds, annotated, stages)
     write_json(summary, output_dir / "infer.json")
     console.print(
         f"scored {summary['frames']} frames of {len(sources)} video(s) in {seconds:.1f} s "
         f"({summary['frames_per_s']:.1f} frames/s) -> {output_dir / 'scores.csv'}"
     )
+    console.print("seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
     log_run_results(loggers, summary, figures)
     return summary
 
@@ -167,6 +173,7 @@ def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
         ctx.aggregate,
         ctx.data.get("flow"),
         ctx.data.get("regions"),
+        ctx.clock,
     )
     source_ids: list[int] = []
     notes: dict[int, dict] = {}
@@ -179,17 +186,21 @@ def score_stream(source: StreamSource, ctx: StreamContext) -> pd.DataFrame:
         ctx.settings.heatmap_alpha,
         ctx.settings.heatmap_scale,
     )
+    clock, resize = ctx.clock, ctx.data.get("resize", "area")
     with annotator:
         decoded = _decoded(source, channels, source_ids, annotator.source_ids, natives)
-        for frame in _staged(decoded, source.video, ctx.stages):
+        staged = _staged(clock.timed(decoded, "decode"), source.video, ctx.stages)
+        for frame in clock.timed(staged, "preprocess"):
             if frame.info:
                 notes[frame.id] = frame.info
-            small = resize_frame(
-                frame.image, height, width, channels, ctx.data.get("resize", "area")
-            )
+            with clock.stage("resize"):
+                small = resize_frame(frame.image, height, width, channels, resize)
             done = scorer.push(frame.id, small, frame.image, _native(natives, frame.id))
+            with clock.stage("annotate"):
+                annotator.write(done, scorer.last_chunk)
+        done = scorer.finish()
+        with clock.stage("annotate"):
             annotator.write(done, scorer.last_chunk)
-        annotator.write(scorer.finish(), scorer.last_chunk)
     info = pd.DataFrame.from_dict(notes, orient="index").reindex(source_ids)
     video = plain_video(source.video, source.location, source_ids, info)
     return assemble_scores(scorer.rows.frame(), [video], ctx.aggregate)
@@ -238,45 +249,6 @@ def _final_scores(
     scored = scores["filled"] == 0 if "filled" in scores else True  # warm-up frames: no alarm
     scores["alarm"] = ((scores["score"] > alarm.threshold) & scored).astype("uint8")
     return scores
-
-
-def _write_curves(scores: pd.DataFrame, threshold: float, output_dir: Path) -> dict[str, Path]:
-    """``curves/<video>.png`` with the threshold line, and ``score_curve.png`` (all videos)."""
-    for video, group in scores.groupby("video", sort=False):
-        figure = new_figure(6.4, 2.4)
-        ax = figure.add_subplot()
-        draw_video(ax, group, f"video {video}", "online score")
-        ax.axhline(threshold, color="tab:red", lw=0.8, ls="--")
-        save_png(figure, output_dir / "curves" / f"{safe_name(video)}.png")
-    grid = write_curve_grid(scores, output_dir / "score_curve.png")
-    return {"score_curve": grid}
-
-
-def _summary(
-    scores: pd.DataFrame,
-    sources: Sequence[StreamSource],
-    alarm: AlarmScore,
-    seconds: float,
-    ctx: StreamContext,
-) -> dict[str, Any]:
-    videos = {}
-    for source in sources:
-        rows = scores[scores["video"] == source.video]
-        videos[source.video] = {
-            "source": source.location,
-            "frames": len(rows),
-            "alarms": int(rows["alarm"].sum()),
-            "annotated": str(_annotated_path(ctx, source.video) or ""),
-        }
-    return {
-        "frames": len(scores),
-        "seconds": seconds,
-        "frames_per_s": len(scores) / seconds if seconds > 0 else float("nan"),
-        "threshold": alarm.threshold,
-        "score": alarm.describe(),
-        "alarms": int(scores["alarm"].sum()),
-        "videos": videos,
-    }
 
 
 def _fitted_stages(cfg: DictConfig, data: Mapping[str, Any]) -> list[FrameStage]:
