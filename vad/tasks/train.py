@@ -92,13 +92,35 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
 
 def trainer_for(model: Any, trainer_cfg: DictConfig) -> DictConfig:
     """The trainer config the model's contract asks for: a one-pass fit runs one epoch of one
-    batch (its ``on_fit_start`` collects the training videos)."""
+    batch (its ``on_fit_start`` collects the training videos); a step budget validates its
+    last step (``validated_last_step``)."""
     if not model.contract.one_pass:
-        return trainer_cfg
+        return validated_last_step(trainer_cfg)
     one = trainer_cfg.copy()
     with open_dict(one):
         one.max_epochs, one.max_steps, one.limit_train_batches = 1, -1, 1
     return one
+
+
+def validated_last_step(trainer_cfg: DictConfig) -> DictConfig:
+    """With a step budget validated every N steps across epochs (``max_steps``,
+    ``val_check_interval: N``, ``check_val_every_n_epoch: null``), an N that does not divide
+    the budget would leave its last steps unvalidated (no best checkpoint, no validation
+    statistics when the budget is under N): it becomes the largest divisor of the budget not
+    above N, said in one line."""
+    steps, every = trainer_cfg.get("max_steps", -1), trainer_cfg.get("val_check_interval")
+    by_steps = trainer_cfg.get("check_val_every_n_epoch") is None and isinstance(every, int)
+    if not by_steps or steps in (None, -1) or steps % every == 0:
+        return trainer_cfg
+    divisor = max(d for d in range(1, min(every, steps) + 1) if steps % d == 0)
+    console.print(
+        f"trainer.val_check_interval={every} does not divide trainer.max_steps={steps}: "
+        f"validating every {divisor} steps, so that the last step is validated"
+    )
+    adjusted = trainer_cfg.copy()
+    with open_dict(adjusted):
+        adjusted.val_check_interval = divisor
+    return adjusted
 
 
 def settings_summary(cfg: DictConfig, model: Any, output_dir: Path) -> str:
