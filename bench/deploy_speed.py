@@ -29,6 +29,7 @@ from bench.results import record  # noqa: E402
 
 SECTION = "Deployed inference: torch against ONNX Runtime (`bench/deploy_speed.py`)"
 HEADER = (
+    "**Protocol:** no score is evaluated (speed only, untrained weights, no labels). "
     "Network and scoring only (no decoding, flow or cache), one synthetic video scored with the "
     "preset's evaluation batch; frames/s are output frames; best of the repeats.\n\n"
     "| date | model | size | batch | threads | torch fps | ONNX Runtime fps | ONNX / torch | "

@@ -29,6 +29,7 @@ from bench.results import record  # noqa: E402
 
 SECTION = "Streaming: frames per second and time by stage (`bench/stream_speed.py`)"
 HEADER = (
+    "**Protocol:** no score is evaluated (speed only, no labels). "
     "`predict.py source=<Ped2 test videos> infer.annotate=false` on 2 CPU cores, end to end "
     "(decode to score rows), with the checkpoint (torch) and its ONNX export; stage shares are "
     "of the torch stream's time.\n\n"
