@@ -34,8 +34,9 @@ SECTION = "Cost against footage length (`bench/footage_cost.py`)"
 HEADER = (
     "**Protocol:** U-Net (`experiment=unet data=synthetic`, 64x64 grey) with a fixed step budget; "
     "synthetic 160x120 footage, 8 training and 2 test videos; no label is looked at (cost only). "
-    "`train min`: time in training batches (the validations inside an epoch excluded); `rest min`: the run's wall time less that (frame "
-    "cache of every video, validation, test scoring).\n\n"
+    "`train min`: time in training batches (the validations inside an epoch excluded); "
+    "`rest min`: the run's wall time less that (frame cache of every video, validation, test "
+    "scoring).\n\n"
     "| date | train frames | test frames | steps | train min | rest min | scoring fps | "
     "peak RSS MB | cache MB | command |\n|---|---|---|---|---|---|---|---|---|---|\n"
 )

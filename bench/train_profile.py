@@ -84,7 +84,7 @@ def profile(name: str, steps: int, data_dir: str) -> dict[str, float]:
         optimizer.step()
         marks.append(time.perf_counter())
         if step >= 3:
-            for stage, start, end in zip(STAGES, marks, marks[1:], strict=True):
+            for stage, start, end in zip(STAGES, marks[:-1], marks[1:], strict=True):
                 totals[stage] += end - start
     return {stage: seconds / steps for stage, seconds in totals.items()}
 
