@@ -4,6 +4,8 @@
 
     .venv/bin/python docs/make_figures.py --stream-run outputs/docs_figures/stream
 
+    .venv/bin/python docs/make_figures.py --time-to-accuracy     # from bench/results.md only
+
 Defaults: the Ped2 density run of today's preset (the newest `outputs/bench/ped2_density/*` whose
 metrics read the preset's 0.975, else the newest) and the newest five-member Ped1 ensemble
 (`outputs/bench/ped1_ensemble/*`); with `--stream-run` (a `predict.py ... source=<video>` run
@@ -135,12 +137,59 @@ def annotated_frame(run: Path, out: Path) -> None:
     cv2.imwrite(str(out), frame, [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
+def time_to_accuracy(results: Path, out_dir: Path) -> list[Path]:
+    """One figure per dataset: test micro AUC against training minutes, a line per model, from
+    the "Time to accuracy" rows of bench/results.md (the newest row of each mark)."""
+    text = results.read_text()
+    section = text[text.index("## Time to accuracy") :]
+    section = section[: section.find("\n## ", 1) if "\n## " in section[1:] else len(section)]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| 20")
+    ]
+    table = pd.DataFrame(
+        [(r[1], r[2], float(r[3]), int(r[5]), float(r[6])) for r in rows],
+        columns=["dataset", "model", "minutes", "samples", "micro_auc"],
+    ).drop_duplicates(["dataset", "model", "minutes"], keep="last")
+    written = []
+    for dataset, part in table.groupby("dataset"):
+        figure, ax = plt.subplots(figsize=(5.2, 3.0))
+        for model, line in part.groupby("model"):
+            line = line.sort_values("minutes")
+            ax.plot(line["minutes"], line["micro_auc"], marker="o", label=model)
+        ax.set_xscale("log", base=2)
+        marks = sorted(part["minutes"].unique())
+        ax.set_xticks(marks, [f"{m:g}" for m in marks])
+        low, high = part["micro_auc"].min(), part["micro_auc"].max()
+        ax.set_ylim(max(0.5, low - 0.05), min(1.0, high + 0.05))  # flat reads flat
+        ax.set_xlabel("training minutes (2 CPU cores)")
+        ax.set_ylabel("test micro AUC (sigma 3)")
+        ax.set_title(f"Time to accuracy, UCSD {dataset.capitalize()}")
+        ax.legend(frameon=False)
+        ax.grid(alpha=0.3)
+        figure.tight_layout()
+        path = out_dir / f"time_to_accuracy_{dataset}.png"
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--density-run", type=Path)
     parser.add_argument("--ensemble-run", type=Path)
     parser.add_argument("--stream-run", type=Path, help="a predict.py source=<video> run folder")
+    parser.add_argument(
+        "--time-to-accuracy", action="store_true", help="only the time-to-accuracy figures"
+    )
     args = parser.parse_args()
+    if args.time_to_accuracy:
+        IMG.mkdir(parents=True, exist_ok=True)
+        for path in time_to_accuracy(ROOT / "bench" / "results.md", IMG):
+            print(f"drew {path.relative_to(ROOT)}")
+        return
 
     def preset(run: Path) -> bool:
         return round(json.loads((run / "metrics.json").read_text())["micro_auc"], 3) == 0.975
