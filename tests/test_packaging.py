@@ -141,3 +141,23 @@ def test_the_wheel_carries_the_configs_and_its_scripts_run(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     assert (work / "outputs" / "predict" / "scores.csv").is_file()
     assert (work / "outputs" / "predict" / "metrics.json").is_file()
+
+
+def test_a_users_config_folder_joins_the_search_path(tmp_path: Path) -> None:
+    """``hydra.searchpath=[file://<folder>]`` adds a user's own experiment to the shipped ones."""
+    mine = tmp_path / "my_conf" / "experiment"
+    mine.mkdir(parents=True)
+    (mine / "my_camera.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /data: synthetic\ntags: [my_camera]\n"
+    )
+    search = f"hydra.searchpath=[file://{tmp_path / 'my_conf'}]"
+    command = [
+        sys.executable,
+        str(ROOT / "train.py"),
+        search,
+        "experiment=my_camera",
+        "--cfg",
+        "job",
+    ]
+    shown = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert "- my_camera" in shown.stdout and "SyntheticLayout" in shown.stdout
