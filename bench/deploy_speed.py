@@ -84,13 +84,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime threads")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
-    import onnxruntime
-
     from vad.deploy.onnx_export import export_onnx
-    from vad.deploy.runtime import OnnxModel
+    from vad.deploy.runtime import OnnxModel, inference_session
 
     torch.set_num_threads(args.threads)
-    options = onnxruntime.SessionOptions
     rows = []
     for name in args.models:
         model, batch, meta = preset_model(name)
@@ -98,7 +95,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             export_onnx(model, meta, Path(tmp) / "model.onnx")
             deployed = OnnxModel.load(Path(tmp) / "model.onnx")
-            deployed.session = _session(deployed.path, args.threads, options)
+            deployed.session = inference_session(deployed.path, threads=args.threads)
             ours = frames_per_second(model, clips, batch, args.repeats)
             theirs = frames_per_second(deployed, clips, batch, args.repeats)
         size = "x".join(str(v) for v in model.image_size)
@@ -110,16 +107,6 @@ def main() -> None:
         rows.append(row)
     if not args.no_record:
         record(SECTION, HEADER, "".join(rows))
-
-
-def _session(path: Path, threads: int, options_type):
-    """An ONNX Runtime session limited to ``threads`` intra-op threads, like torch here."""
-    import onnxruntime
-
-    options = options_type()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 if __name__ == "__main__":

@@ -28,14 +28,24 @@ from vad.models.prediction import Prediction
 FORMAT = 1
 
 
-def inference_session(path: str | Path, providers: list[str] | None = None) -> Any:
-    """An ONNX Runtime session of ``path``; a one-line error when the extra is missing."""
+def _onnxruntime() -> Any:
+    """The ``onnxruntime`` module; a one-line error when the extra is missing."""
     try:
         import onnxruntime
     except ImportError as exc:
         raise VADError("ONNX inference needs onnxruntime: pip install 'vad[export]'") from exc
+    return onnxruntime
+
+
+def inference_session(
+    path: str | Path, providers: list[str] | None = None, threads: int = 0
+) -> Any:
+    """An ONNX Runtime session of ``path`` (``threads``: intra-op threads, 0: the runtime's
+    choice)."""
+    onnxruntime = _onnxruntime()
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: no optimiser notes on the console
+    options.intra_op_num_threads = int(threads)
     return onnxruntime.InferenceSession(
         str(path), options, providers=providers or ["CPUExecutionProvider"]
     )
@@ -150,9 +160,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
 
 def providers_for(device: str) -> list[str]:
     """ONNX Runtime providers for ``infer.device`` (auto: CUDA when this runtime has it)."""
-    import onnxruntime
-
-    available = onnxruntime.get_available_providers()
+    available = _onnxruntime().get_available_providers()
     wants_cuda = device == "auto" or str(device).startswith("cuda")
     if wants_cuda and "CUDAExecutionProvider" in available:
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
