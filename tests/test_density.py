@@ -25,6 +25,7 @@ from vad.models.density.features import (
     velocity,
     video_features,
 )
+from vad.models.density.ground import expected_heights, fit_ground, ground_of
 from vad.tasks.train import train
 
 REGIONS = region_settings()
@@ -190,6 +191,59 @@ def test_train_and_score_the_density_model(make_cfg) -> None:
     model, _ = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "best.ckpt")
     assert set(model.bank.features) == {"velocity", "geometry", "appearance"}
     assert all(model.fitted.is_fitted(f"density_{n}") for n in model.bank.features)
+    assert "ground" not in model.bank.meta  # fitted only where a scale needs it
+
+
+def test_the_ground_line_follows_the_median_box_and_not_merged_groups() -> None:
+    """Boxes of people 0.2 px taller per row of their feet, a fifth of them groups 3x as tall:
+    the line is the people's, and a box's expected height is read at its foot row."""
+    rng = np.random.default_rng(0)
+    feet = rng.uniform(40, 150, 500)
+    heights = 2.0 + 0.2 * feet + rng.normal(0, 0.5, 500)
+    heights[::5] *= 3  # merged groups
+    boxes = np.stack([np.full(500, 10.0), feet - heights, np.full(500, 20.0), feet], axis=1)
+    intercept, slope, low, high = fit_ground(boxes)
+    assert abs(slope - 0.2) < 0.02 and abs(intercept - 2.0) < 2.0 and 40 < low < high < 150
+    ground = np.array([-8.0, 0.2, 20.0, 100.0])
+    expected = expected_heights(np.array([[0, 0, 5, 50.0], [0, 0, 5, 0.0], [0, 0, 5, 200]]), ground)
+    # within the fitted rows the line; beyond them the nearest row's height, at least the floor
+    np.testing.assert_allclose(expected[:, 0], [2.0, 2.0, 12.0])
+    np.testing.assert_allclose(expected_heights(np.array([[0, 0, 5, 60.0]]), ground), [[4.0]])
+    assert fit_ground(boxes[:1])[1] == 0.0  # one row of feet: a constant height
+    with pytest.raises(ValueError, match="training boxes"):
+        fit_ground(np.zeros((0, 4)))
+
+
+def test_speed_and_size_in_ground_heights_are_the_same_near_and_far() -> None:
+    """Two walkers of the heights the ground line expects at their feet, the near one twice
+    as tall and twice as fast in pixels: in expected heights their speeds read equal and sizes
+    are box sides over expected heights; the line is fitted on the training videos' boxes and
+    kept in the checkpoint."""
+    frame, flow = np.zeros((40, 60), np.uint8), np.zeros((40, 60, 2), np.float32)
+    flow[2:12, 2:6, 0] = 1.0  # far: feet at row 12, 10 px tall, 1 px/frame
+    flow[4:24, 30:40, 0] = 2.0  # near: feet at row 24, 20 px tall, 2 px/frame
+    boxes = np.array([[2, 2, 6, 12], [30, 4, 40, 24]], np.float64) / [60, 40, 60, 40]
+    features = ObjectFeatures(
+        {"velocity": True, "geometry": True}, velocity_bins=1, velocity_scale="ground",
+        size_scale="ground", geometry_features=("size",),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="ground line"):
+        features(frame, flow, boxes)
+    video = memory_video(
+        "v", {"frames": np.zeros((2, 40, 60, 1), np.uint8), "boxes": boxes[None].repeat(2, 0)}
+    )
+    features.ground = ground_of([video])  # heights 10 and 20 at rows 12 and 24: h = 5 / 6 y
+    np.testing.assert_allclose(features.ground, [0.0, 10 / 12, 12, 24], atol=1e-9)
+    out = features(frame, flow, boxes)
+    np.testing.assert_allclose(out["velocity"][:, 0], [0.1, 0.1], rtol=1e-5)
+    np.testing.assert_allclose(out["geometry"][:, 0], [np.sqrt(40) / 10, np.sqrt(200) / 20])
+    module = DensityModule((40, 60), 1, velocity_scale="ground", velocity_bins=1)
+    module.bank.meta["ground"] = torch.tensor(features.ground)
+    restored = DensityModule((40, 60), 1, velocity_scale="ground", velocity_bins=1)
+    restored.load_state_dict(module.state_dict())
+    assert torch.equal(restored.bank.meta["ground"], module.bank.meta["ground"])
+    with pytest.raises(ValueError, match="size_scale"):
+        ObjectFeatures({"velocity": True}, size_scale="depth")
 
 
 def test_the_tree_search_of_small_banks_equals_brute_force() -> None:

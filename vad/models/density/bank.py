@@ -38,6 +38,7 @@ class FeatureBank(nn.Module):
         super().__init__()
         self.features: dict[str, torch.Tensor] = {}
         self.scales: dict[str, torch.Tensor] = {}
+        self.meta: dict[str, torch.Tensor] = {}  # what else the fit learned (the ground line)
         self._trees: dict[str, cKDTree] = {}  # built on first use, never saved
         # follows the module's device, so that restored banks land there
         self.register_buffer("anchor", torch.zeros(0), persistent=False)
@@ -73,6 +74,7 @@ class FeatureBank(nn.Module):
         return {
             "features": {name: bank.cpu() for name, bank in self.features.items()},
             "scales": {name: scale.cpu() for name, scale in self.scales.items()},
+            "meta": {name: value.cpu() for name, value in self.meta.items()},
         }
 
     def set_extra_state(self, state: Mapping[str, Any] | None) -> None:
@@ -85,6 +87,7 @@ class FeatureBank(nn.Module):
         device = self.anchor.device
         self.features = {k: v.float().to(device) for k, v in state.get("features", {}).items()}
         self.scales = {k: v.float().to(device) for k, v in state.get("scales", {}).items()}
+        self.meta = {k: v.double() for k, v in state.get("meta", {}).items()}
         self._trees = {}
 
     def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> nn.Module:

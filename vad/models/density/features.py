@@ -25,15 +25,22 @@ import cv2
 import numpy as np
 import torch
 
+from vad.models.density.ground import expected_heights
+
 ATTRIBUTES = ("velocity", "geometry", "appearance")
 GEOMETRY = ("cx", "cy", "size", "aspect")
-#: how the velocity attribute is scaled: ``none`` (pixels per frame, AI-VAD) or ``height`` (box
+#: how the velocity attribute is scaled: ``none`` (pixels per frame, AI-VAD), ``height`` (box
 #: heights per frame: a receding walkway's far pedestrians move fewer pixels than near ones, but
-#: about as many of their own heights)
-VELOCITY_SCALES = ("none", "height")
+#: about as many of their own heights) or ``ground`` (expected object heights at the box's foot
+#: row per frame: the ground line of ``fit_ground``, not the box's own height)
+VELOCITY_SCALES = ("none", "height", "ground")
+#: how the geometry ``size`` is scaled: ``none`` (fraction of the frame) or ``ground`` (the box's
+#: side in expected object heights at its foot row)
+SIZE_SCALES = ("none", "ground")
 DEFAULTS: dict[str, Any] = {
     "velocity_bins": 8,
     "velocity_scale": "none",
+    "size_scale": "none",
     "appearance_size": 32,
     "geometry_features": GEOMETRY,
 }
@@ -131,8 +138,12 @@ class ObjectFeatures:
     Args:
         attributes: name -> enabled (``velocity``, ``geometry``, ``appearance``).
         velocity_bins: direction bins of the velocity histogram.
-        velocity_scale: ``none`` or ``height`` (see ``VELOCITY_SCALES``).
+        velocity_scale: ``none``, ``height`` or ``ground`` (see ``VELOCITY_SCALES``).
+        size_scale: ``none`` or ``ground`` (see ``SIZE_SCALES``).
         appearance_size: side of the square the crops are resized to (a multiple of 8).
+
+    ``ground`` (the line of ``fit_ground``, set from the training boxes before any extraction)
+    is needed where a scale is ``ground``.
     """
 
     def __init__(self, attributes: Mapping[str, bool], **settings: Any) -> None:
@@ -152,16 +163,24 @@ class ObjectFeatures:
             )
         self.geometry_index = [GEOMETRY.index(name) for name in wanted]
         self.velocity_scale = str(self.settings["velocity_scale"])
-        if self.velocity_scale not in VELOCITY_SCALES:
-            raise ValueError(
-                f"velocity_scale must be one of {list(VELOCITY_SCALES)}, "
-                f"got {self.velocity_scale!r}"
-            )
+        self.size_scale = str(self.settings["size_scale"])
+        for key, value, allowed in (
+            ("velocity_scale", self.velocity_scale, VELOCITY_SCALES),
+            ("size_scale", self.size_scale, SIZE_SCALES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{key} must be one of {list(allowed)}, got {value!r}")
+        self.ground: np.ndarray | None = None
         if self.bins < 1 or self.size < HOG_CELL or self.size % HOG_CELL:
             raise ValueError(
                 f"velocity_bins must be >= 1 and appearance_size a multiple of {HOG_CELL}, got "
                 f"{self.bins}, {self.size}"
             )
+
+    @property
+    def needs_ground(self) -> bool:
+        """Whether a scale is ``ground`` (the line must be fitted before extraction)."""
+        return "ground" in (self.velocity_scale, self.size_scale)
 
     def dims(self) -> dict[str, int]:
         """Feature length of every enabled attribute."""
@@ -190,12 +209,33 @@ class ObjectFeatures:
             if not len(pixels):
                 out[name] = np.zeros((0, dims[name]), dtype=np.float32)
             elif name == "velocity":
-                out[name] = velocities(flow, pixels, self.bins)
-                if self.velocity_scale == "height":
-                    out[name] = out[name] / (pixels[:, 3:4] - pixels[:, 1:2]).astype(np.float32)
+                out[name] = velocities(flow, pixels, self.bins) / self._velocity_unit(pixels)
             else:
                 out[name] = np.stack([extract[name](b) for b in pixels]).reshape(-1, dims[name])
+        if len(pixels) and "geometry" in out and self.size_scale == "ground":
+            out["geometry"] = self._size_in_heights(out["geometry"], pixels)
         return out
+
+    def _expected(self, pixels: np.ndarray) -> np.ndarray:
+        if self.ground is None:
+            raise ValueError("a ground scale needs the ground line: set .ground (fit_ground)")
+        return expected_heights(pixels, self.ground)
+
+    def _velocity_unit(self, pixels: np.ndarray) -> np.ndarray | float:
+        """Pixels per unit of speed of each box: 1, its height, or its expected height."""
+        if self.velocity_scale == "height":
+            return (pixels[:, 3:4] - pixels[:, 1:2]).astype(np.float32)
+        return self._expected(pixels) if self.velocity_scale == "ground" else 1.0
+
+    def _size_in_heights(self, values: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        """The geometry rows with ``size`` replaced by sqrt(w h) in expected heights."""
+        wanted = [GEOMETRY[i] for i in self.geometry_index]
+        if "size" not in wanted:
+            return values
+        sides = np.sqrt((pixels[:, 2] - pixels[:, 0]) * (pixels[:, 3] - pixels[:, 1]))
+        values = values.copy()
+        values[:, wanted.index("size")] = sides / self._expected(pixels)[:, 0]
+        return values
 
 
 def score_groups(names: Sequence[str], joint: Sequence[str] | None) -> dict[str, tuple[str, ...]]:

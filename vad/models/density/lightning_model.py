@@ -39,6 +39,7 @@ from vad.models.density.features import (
     score_groups,
     video_features,
 )
+from vad.models.density.ground import ground_of
 from vad.models.step_logging import log_losses
 
 COLUMN = "density"
@@ -58,7 +59,9 @@ class DensityModule(VADModule):
             (a score column named by joining them with ``_``); the others are scored alone.
         k: nearest training objects whose mean distance is an attribute's score.
         velocity_bins: direction bins of the velocity histogram.
-        velocity_scale: ``none`` (pixels per frame) or ``height`` (box heights per frame).
+        velocity_scale: ``none`` (pixels per frame), ``height`` (box heights per frame) or
+            ``ground`` (expected heights at the box's foot row per frame, ``ground.py``).
+        size_scale: ``none`` (fraction of the frame) or ``ground`` (in expected heights).
         appearance_size: side of the square crops of the appearance descriptor (multiple of 8).
         flow, boxes: the data config's flow and motion-box settings the banks are built with;
             scoring data built with other settings is an error.
@@ -77,6 +80,7 @@ class DensityModule(VADModule):
         k: int = 1,
         velocity_bins: int = 8,
         velocity_scale: str = "none",
+        size_scale: str = "none",
         appearance_size: int = 32,
         geometry_features: Sequence[str] = GEOMETRY,
         flow: Mapping[str, Any] | None = None,
@@ -94,6 +98,7 @@ class DensityModule(VADModule):
             enabled,
             velocity_bins=velocity_bins,
             velocity_scale=velocity_scale,
+            size_scale=size_scale,
             appearance_size=appearance_size,
             geometry_features=tuple(geometry_features),
         )
@@ -145,6 +150,8 @@ class DensityModule(VADModule):
         self, frames: torch.Tensor, flow: torch.Tensor, boxes: torch.Tensor
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Attributes (M, D) of the M objects of a batch and their (frame, slot) (M, 2)."""
+        if "ground" in self.bank.meta:
+            self.extractor.ground = self.bank.meta["ground"].numpy()
         images = ((frames + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1)
         images, flows = images.cpu().numpy(), flow.permute(0, 2, 3, 1).float().cpu().numpy()
         rows, parts = boxes.detach().cpu().numpy(), {n: [] for n in self.attributes}
@@ -203,6 +210,9 @@ class DensityModule(VADModule):
 
     def fit_bank(self, videos: Sequence[Any]) -> None:
         """Collect the attributes of every object of the training ``videos`` into the banks."""
+        if self.extractor.needs_ground:
+            self.bank.meta["ground"] = torch.from_numpy(ground_of(videos))
+            self.extractor.ground = self.bank.meta["ground"].numpy()
         parts: dict[str, list[np.ndarray]] = {name: [] for name in self.attributes}
         for video in videos:
             found = video_features(
