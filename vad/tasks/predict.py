@@ -18,6 +18,7 @@ from vad.tasks.run_settings import check_compatible, model_bound, run_scoring
 from vad.tasks.score import ensure_score_stats, score_videos
 from vad.tasks.tracking import log_test_results, run_loggers
 from vad.utils.console import console_copied_to, quiet_library_noise
+from vad.utils.precision import affordable_precision
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def predict(cfg: DictConfig) -> float | None:
 
 def _predict(cfg: DictConfig) -> float | None:
     output_dir = Path(cfg.paths.output_dir)
+    affordable_precision(cfg)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("ckpt_path") is None:
         raise CheckpointError("predict needs ckpt_path=<checkpoint or training run folder>")

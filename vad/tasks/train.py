@@ -25,6 +25,7 @@ from vad.tasks.score import fit_stats_after_training, score_videos
 from vad.tasks.speed import TrainSpeed
 from vad.tasks.tracking import log_test_results, run_loggers
 from vad.utils.console import console_copied_to, quiet_library_noise
+from vad.utils.precision import affordable_precision
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def train(cfg: DictConfig) -> float | None:
 
 
 def _train(cfg: DictConfig) -> float | None:
+    affordable_precision(cfg)
     output_dir = Path(cfg.paths.output_dir)
     print_config_tree(cfg, output_dir / "config_tree.yaml")
     if cfg.get("seed") is not None:
