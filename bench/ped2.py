@@ -35,6 +35,7 @@ SHARED = ROOT.parent / "shared" / "data"
 ROOTS = {
     name: Path(os.environ.get(f"VAD_{name.upper()}", SHARED / name)) for name in ("ped1", "ped2")
 }
+PED2 = ROOTS["ped2"]  # the Ped2-only benchmarks' data folder
 SECTIONS = {
     "ped2": "UCSD Ped2: one model each (`bench/ped2.py`)",
     "ped1": "UCSD Ped1: one model each (`bench/ped2.py --dataset ped1`)",
