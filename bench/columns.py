@@ -2,6 +2,7 @@
 
     python bench/columns.py --runs outputs/bench/ped2_<model>/<run> ... [--sigma 3] [--no-record]
     python bench/columns.py --runs ... --decoy-speed 0.003   # pasted kind with a walking decoy
+    python bench/columns.py --runs ... --pasted-speed 0.006  # a slower pasted object (2x walking)
     python bench/columns.py --runs ... --clip-length 32      # the same segments for every run
 
 A model writes several score columns (whole-frame error, worst patch, flow error, their
@@ -42,6 +43,9 @@ HEADER = (
     "test micro AUC | command |\n|---|---|---|---|---|---|---|---|\n"
 )
 
+#: the pasted-kind settings a row names, as its option is spelled
+NAMES = {"decoy_speed": "decoy-speed", "speed": "pasted-speed"}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,6 +53,9 @@ def main() -> None:
     parser.add_argument("--sigma", type=float, default=3.0)
     parser.add_argument(
         "--decoy-speed", type=float, help="pasted kind: a decoy at this pace, labelled normal"
+    )
+    parser.add_argument(
+        "--pasted-speed", type=float, help="pasted kind: the object's speed, frame widths a frame"
     )
     parser.add_argument(
         "--clip-length",
@@ -59,21 +66,23 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     for run in args.runs:
-        rows = column_rows(run.resolve(), args.sigma, args.decoy_speed, args.clip_length)
+        pasted = {"decoy_speed": args.decoy_speed, "speed": args.pasted_speed}
+        pasted = {key: value for key, value in pasted.items() if value is not None}
+        rows = column_rows(run.resolve(), args.sigma, pasted, args.clip_length)
         print(HEADER + rows, flush=True)
         if not args.no_record:
             record(SECTION, HEADER, rows)
 
 
 def column_rows(
-    run: Path, sigma: float, decoy_speed: float | None = None, clip_length: int | None = None
+    run: Path, sigma: float, pasted: dict | None = None, clip_length: int | None = None
 ) -> str:
-    """One table row per score column of ``run`` (pasted kind with a decoy at ``decoy_speed``;
-    segments placed for ``clip_length``)."""
+    """One table row per score column of ``run`` (the pasted kind's settings changed by
+    ``pasted``: ``speed``, ``decoy_speed``; segments placed for ``clip_length``)."""
     scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
     options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
-    decoy = {} if decoy_speed is None else {"decoy_speed": decoy_speed}
-    module, datamodule, kinds = run_pseudo_copies(run, decoy, clip_length)
+    pasted = pasted or {}
+    module, datamodule, kinds = run_pseudo_copies(run, pasted, clip_length)
     scorer = Scorer(module, options.aggregate)
     scored = {k: scorer.score_videos(c, 16, datamodule.eval_stride) for k, c in kinds.items()}
     test = read_scores(run / "scores.csv")
@@ -90,13 +99,13 @@ def column_rows(
             f"{label}: `{run.relative_to(ROOT)}`",
             f"`{column}`",
             f"{sigma:g}"
-            + ("" if decoy_speed is None else f", decoy {decoy_speed:g}")
+            + "".join(f", {NAMES[key]} {value:g}" for key, value in pasted.items())
             + ("" if clip_length is None else f", clips of {clip_length}"),
             f"{np.mean(list(free.values())):.3f}",
             " / ".join(f"{free[k]:.3f}" if k in free else "–" for k in KINDS),
             f"{evaluate(frame)[0]['micro_auc']:.3f}",
             f"`python bench/columns.py --runs {run.relative_to(ROOT)} --sigma {sigma:g}"
-            + ("" if decoy_speed is None else f" --decoy-speed {decoy_speed:g}")
+            + "".join(f" --{NAMES[key]} {value:g}" for key, value in pasted.items())
             + ("" if clip_length is None else f" --clip-length {clip_length}")
             + "`",
         ]
