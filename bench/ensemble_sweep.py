@@ -29,9 +29,9 @@ from omegaconf import OmegaConf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.ped2 import PED2  # noqa: E402
 from bench.results import record  # noqa: E402
 
-PED2 = Path(os.environ.get("VAD_PED2", ROOT.parent / "shared" / "data" / "ped2"))
 MODELS = ("unet", "stae", "roadmap", "joint")
 METRICS = ("micro_auc", "macro_auc", "macro_auc_padded", "ap", "eer")
 HEADER = (
