@@ -143,7 +143,8 @@ class VADModule(L.LightningModule, ABC):
     def finish_fitted(self) -> None:
         """Store this epoch's fitted moments (summed over ranks; not in a sanity check); once."""
         if not self.trainer.sanity_checking:
-            self.fitted.finish(lambda t: self.trainer.strategy.reduce(t, reduce_op="sum"))
+            reduce = lambda t: self.trainer.strategy.reduce(t, reduce_op="sum")  # noqa: E731
+            self.fitted.finish(reduce, step=self.trainer.global_step)
 
     def configure_optimizers(self) -> Any:
         return build_optimizers(self)

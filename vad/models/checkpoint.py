@@ -86,9 +86,10 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path) -> tuple[VADModule, dict[str, Any]]:
-    """The trained module (eval mode, on CPU) and the checkpoint's stored configs."""
+    """The trained module (eval mode, on CPU) and the checkpoint's stored configs (with the
+    training step of its weights, ``global_step``)."""
     checkpoint = read_checkpoint(path)
-    meta = checkpoint[META_KEY]
+    meta = {**checkpoint[META_KEY], "global_step": checkpoint.get("global_step")}
     check_targets(meta["model"], f"{resolve_checkpoint(path)}: model config")
     model = hydra.utils.instantiate(meta["model"])
     if not isinstance(model, VADModule):
@@ -127,7 +128,22 @@ def store_score_stats(path: str | Path, stats: dict[str, Any]) -> Path:
     """Write score statistics into a checkpoint's fitted statistics (atomic rewrite)."""
     path = resolve_checkpoint(path)
     checkpoint = read_checkpoint(path)
-    checkpoint["state_dict"][STATS_STATE_KEY] = {"score_stats": stats}
+    state = checkpoint["state_dict"]
+    state[STATS_STATE_KEY] = {**(state.get(STATS_STATE_KEY) or {}), "score_stats": stats}
+    return _rewrite(path, checkpoint)
+
+
+def store_fitted(path: str | Path, model: VADModule) -> Path:
+    """Write everything ``model`` fitted (moments, their step, score statistics) into a
+    checkpoint (atomic rewrite); the weights stay as they are."""
+    path = resolve_checkpoint(path)
+    checkpoint = read_checkpoint(path)
+    fitted = {k: v for k, v in model.state_dict().items() if k.startswith("fitted.")}
+    checkpoint["state_dict"].update(fitted)
+    return _rewrite(path, checkpoint)
+
+
+def _rewrite(path: Path, checkpoint: dict[str, Any]) -> Path:
     mode = path.stat().st_mode & 0o777
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)

@@ -6,7 +6,9 @@ checkpoint holds those of its own weights, and training resumes with them):
 * **moments** a model declares (``VADModule.fitted_moments``: name -> per-sample shape), measured
   over the validation clips of every validation epoch: mean and standard deviation per element,
   the sums reduced over DDP ranks before they are stored (STAE's per-position errors, the joint
-  model's per-stream log errors);
+  model's per-stream log errors), with the training step they were measured at (``step``: a
+  checkpoint saved between validations holds moments of older weights, see
+  ``vad.tasks.fitted_moments``);
 * **score statistics** of every score column on the validation videos, fitted after training by
   the full scoring path (``vad.scoring.train_stats``) and used by the train-statistics
   normalisations, the alarm threshold and the ensemble.
@@ -34,6 +36,7 @@ class FittedStatistics(nn.Module):
         for name, shape in (moments or {}).items():
             self.declare(name, shape)
         self.score_stats: dict[str, Any] | None = None
+        self.step: int | None = None  # the training step of the stored moments
         self._sums: dict[str, list[torch.Tensor]] = {}
 
     def declare(self, name: str, shape: Sequence[int]) -> None:
@@ -60,9 +63,14 @@ class FittedStatistics(nn.Module):
             parts = [a + b for a, b in zip(self._sums[name], parts, strict=True)]
         self._sums[name] = parts
 
-    def finish(self, reduce_sum: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> None:
-        """Store the epoch's moments; ``reduce_sum`` sums a tensor over DDP ranks. A moment seen
-        in fewer than two samples (on all ranks together) keeps its previous value."""
+    def finish(
+        self,
+        reduce_sum: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
+        step: int | None = None,
+    ) -> None:
+        """Store the epoch's moments, measured at training ``step``; ``reduce_sum`` sums a tensor
+        over DDP ranks. A moment seen in fewer than two samples (on all ranks together) keeps its
+        previous value."""
         for name in self.shapes:
             sums = self._sums.get(name)
             if sums is None:  # this rank saw no sample: it still joins the reduction
@@ -75,6 +83,7 @@ class FittedStatistics(nn.Module):
             std = (squares / count - mean**2).clamp_min(0).sqrt().clamp_min(MIN_STD)
             getattr(self, f"{name}_mean").copy_(mean.float())
             getattr(self, f"{name}_std").copy_(std.float())
+            self.step = step
         self._sums = {}
 
     def mean(self, name: str) -> torch.Tensor:
@@ -85,6 +94,10 @@ class FittedStatistics(nn.Module):
 
     def is_fitted(self, name: str) -> bool:
         return bool(torch.isfinite(self.mean(name)).all())
+
+    def unfitted(self) -> list[str]:
+        """The declared moments never measured."""
+        return [name for name in self.shapes if not self.is_fitted(name)]
 
     def moments(self) -> dict[str, dict[str, list]]:
         """The fitted moments as plain lists (for reports and JSON)."""
@@ -99,7 +112,8 @@ class FittedStatistics(nn.Module):
 
     # ---- score statistics (extra state of the module) ----------------------------------------
     def get_extra_state(self) -> dict[str, Any]:
-        return {"score_stats": self.score_stats}
+        return {"score_stats": self.score_stats, "step": self.step}
 
     def set_extra_state(self, state: Any) -> None:
         self.score_stats = (state or {}).get("score_stats")
+        self.step = (state or {}).get("step")  # None in checkpoints older than the record

@@ -28,6 +28,7 @@ from vad.scoring.scorer import Scorer
 from vad.scoring.train_stats import score_statistics
 from vad.scoring.writer import ScoreWriter
 from vad.tasks.checks import check_clips, check_score_column
+from vad.tasks.fitted_moments import refresh_moments, stale_moments
 from vad.tasks.instantiate import instantiate_datamodule
 from vad.tasks.printing import console
 from vad.tasks.scoring_steps import (
@@ -207,17 +208,18 @@ def ensure_score_stats(
     needed: bool,
     datamodule: VideoDataModule | None = None,
 ) -> None:
-    """Fit and store the training statistics on ``scoring.train_stats=refit``, or when they are
-    ``needed`` and the checkpoint has none (``auto``). They always come from the checkpoint's own
-    training data: ``datamodule`` when it is that data, else one built from ``meta``."""
-    options = ScoringOptions.from_config(cfg.scoring)
-    mode = options.train_stats
-    if not (mode == "refit" or (mode == "auto" and needed and model.fitted.score_stats is None)):
+    """Measure stale validation moments again (``vad.tasks.fitted_moments``), then fit and store
+    the training statistics on ``scoring.train_stats=refit``, or when they are ``needed`` and the
+    checkpoint has none (``auto``). Both come from the checkpoint's own training data:
+    ``datamodule`` when it is that data, else one built from ``meta``."""
+    mode = ScoringOptions.from_config(cfg.scoring).train_stats
+    if stale_moments(model, meta.get("global_step")) is not None:
+        datamodule = _refreshed(cfg, model, meta, ckpt, datamodule)
+    if not _wants_stats(mode, needed, model):
         return
     try:
-        if datamodule is None:
-            own = OmegaConf.create(dict(meta["data"]))
-            datamodule = instantiate_datamodule(own, cfg.get("preprocess"))
+        datamodule = datamodule or _own_datamodule(cfg, meta)
+        options = ScoringOptions.from_config(cfg.scoring)
         fit_and_store_score_stats(
             model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, options
         )
@@ -227,6 +229,31 @@ def ensure_score_stats(
             f"from its training data ({exc}); set infer.threshold=<score> or use a "
             "normalisation without them"
         ) from exc
+
+
+def _own_datamodule(cfg: DictConfig, meta: Mapping[str, Any]) -> VideoDataModule:
+    return instantiate_datamodule(OmegaConf.create(dict(meta["data"])), cfg.get("preprocess"))
+
+
+def _refreshed(
+    cfg: DictConfig,
+    model: VADModule,
+    meta: Mapping[str, Any],
+    ckpt: Path,
+    datamodule: VideoDataModule | None,
+) -> VideoDataModule | None:
+    """``refresh_moments`` on the checkpoint's own data; where that data cannot be read, a
+    warning (the model's own checks then say what its scores lack)."""
+    try:
+        datamodule = datamodule or _own_datamodule(cfg, meta)
+        refresh_moments(model, meta, ckpt, datamodule, cfg.trainer)
+    except DataError as exc:
+        log.warning("%s: stale validation moments not measured again (%s)", ckpt, exc)
+    return datamodule
+
+
+def _wants_stats(mode: str, needed: bool, model: VADModule) -> bool:
+    return mode == "refit" or (mode == "auto" and needed and model.fitted.score_stats is None)
 
 
 def fit_stats_after_training(
