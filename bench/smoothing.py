@@ -86,12 +86,15 @@ def run_label(run: Path) -> str:
 
 
 def run_pseudo_copies(
-    run: Path, pasted: dict | None = None, clip_length: int | None = None
+    run: Path,
+    pasted: dict | None = None,
+    clip_length: int | None = None,
+    ckpt: Path | None = None,
 ) -> tuple[Any, Any, dict]:
-    """The run's best model, its datamodule and the label-free pseudo-anomaly copies of its
-    validation videos (``pseudo_copies`` with the callback's settings, ``pasted`` options
-    changed by ``pasted``; segments placed for ``clip_length`` when given)."""
-    module, meta = load_model(run / "checkpoints" / "best.ckpt")
+    """The run's best model (or ``ckpt``), its datamodule and the label-free pseudo-anomaly
+    copies of its validation videos (``pseudo_copies`` with the callback's settings, ``pasted``
+    options changed by ``pasted``; segments placed for ``clip_length`` when given)."""
+    module, meta = load_model(ckpt or run / "checkpoints" / "best.ckpt")
     datamodule = instantiate_datamodule(OmegaConf.create(meta["data"]))
     datamodule.configure_clips(module.clip_length, module.modalities)
     settings = label_free_settings()
