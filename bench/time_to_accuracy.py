@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ped2 import ROOTS, preset  # noqa: E402
 from bench.results import record  # noqa: E402
 from bench.smoothing import run_pseudo_copies  # noqa: E402
+from vad.models.checkpoint import load_model  # noqa: E402
 from vad.scoring.options import ScoringOptions  # noqa: E402
 from vad.scoring.pseudo_anomaly import copies_auc  # noqa: E402
 from vad.scoring.scorer import Scorer  # noqa: E402
@@ -115,10 +116,11 @@ def label_free_row(run: Path, command: str) -> str:
     marks = json.loads((run / "checkpoints" / "timed_checkpoints.json").read_text())["marks"]
     config = OmegaConf.load(run / ".hydra" / "config.yaml")
     options = ScoringOptions.from_config(OmegaConf.to_container(config.scoring, resolve=True))
+    first = run / "checkpoints" / marks[0]["checkpoint"]
+    _, datamodule, kinds = run_pseudo_copies(run, ckpt=first)  # the copies ignore the weights
     free, test = [], []
     for mark in marks:
-        ckpt = run / "checkpoints" / mark["checkpoint"]
-        module, datamodule, kinds = run_pseudo_copies(run, ckpt=ckpt)
+        module, _ = load_model(run / "checkpoints" / mark["checkpoint"])
         column = options.for_model(module.contract).column
         scorer, stride = Scorer(module, options.aggregate), datamodule.eval_stride
         scored = [scorer.score_videos(copies, 16, stride) for copies in kinds.values()]

@@ -212,14 +212,13 @@ def ensure_score_stats(
     the training statistics on ``scoring.train_stats=refit``, or when they are ``needed`` and the
     checkpoint has none (``auto``). Both come from the checkpoint's own training data:
     ``datamodule`` when it is that data, else one built from ``meta``."""
-    mode = ScoringOptions.from_config(cfg.scoring).train_stats
+    options = ScoringOptions.from_config(cfg.scoring)
     if stale_moments(model, meta.get("global_step")) is not None:
         datamodule = _refreshed(cfg, model, meta, ckpt, datamodule)
-    if not _wants_stats(mode, needed, model):
+    if not _wants_stats(options.train_stats, needed, model):
         return
     try:
         datamodule = datamodule or _own_datamodule(cfg, meta)
-        options = ScoringOptions.from_config(cfg.scoring)
         fit_and_store_score_stats(
             model, ckpt, datamodule, cfg.trainer, cfg.paths.output_dir, options
         )
