@@ -2,6 +2,7 @@
 
     python bench/ensemble_label_free.py [--models unet stae roadmap joint density]
         [--run MODEL=RUN ...] [--variants 'normalization=minmax fusion=mean' ...] [--no-record]
+    python bench/ensemble_label_free.py --subsets   # which members, chosen by the label-free score
 
 Every member (the newest labelled Ped2 run of each model, as ``bench/ped2_ensemble.py``) scores
 the *same* label-free pseudo-anomaly copies of the held-out normal validation videos (segments
@@ -10,11 +11,18 @@ placed for the longest member clip, settings of ``conf/callbacks/label_free_vali
 test scores, and the fused score's micro AUC at finding the pseudo-anomalies is the variant's
 label-free score (the mean over kinds). Beside it, the same variant on the test videos. Only the
 label-free columns may choose the ensemble's defaults.
+
+``--subsets`` fuses every subset of two or more members (equal weights, the first variant) on the
+copies and on the test videos, and writes one row: the subset the label-free score picks (ties
+within 0.001 go to the larger subset, then the earlier one), how many subsets tie with it, its
+test AUC beside the all-member ensemble's and the best member's. Every subset's figures go to
+``subsets.csv`` in the run folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shlex
 import subprocess
 import sys
@@ -48,12 +56,27 @@ HEADER = (
     "test micro AUC | test macro AUC | test AP | command |\n|---|---|---|---|---|---|---|---|---|\n"
 )
 
+SUBSETS_SECTION = (
+    "UCSD Ped2: ensemble members chosen by the label-free score "
+    "(`bench/ensemble_label_free.py --subsets`)"
+)
+SUBSETS_HEADER = (
+    "**Protocol:** members' own columns, the variant's normalisation and fusion, equal weights, "
+    "the fused score smoothed with Gaussian sigma 3; label-free val AUC: the mean over the kinds "
+    "x2 / x3 / pasted of the members' scores of the same copies of the held-out normal videos. "
+    "Test labels: the test columns only; the pick never saw them.\n\n"
+    "| date | members | variant | pick (label-free val AUC) | subsets within 0.001 | "
+    "pick's test micro AUC | all members' test micro AUC | best member | test micro AUC over "
+    "subsets | command |\n|---|---|---|---|---|---|---|---|---|---|\n"
+)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS[:5]), choices=MODELS)
     parser.add_argument("--run", action="append", default=[], metavar="MODEL=RUN")
     parser.add_argument("--variants", nargs="+", default=VARIANTS)
+    parser.add_argument("--subsets", action="store_true", help="choose members by the score")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     chosen = dict(item.split("=", 1) for item in args.run)
@@ -67,6 +90,12 @@ def main() -> None:
     copies = write_copy_scores(runs, out / "copies")
     command = "python bench/ensemble_label_free.py --models " + " ".join(runs)
     command += "".join(f" --run {m}={r}" for m, r in chosen.items())
+    if args.subsets:
+        row = subsets_row(runs, copies, args.variants[0], out, f"`{command} --subsets`")
+        print(SUBSETS_HEADER + row, flush=True)
+        if not args.no_record:
+            record(SUBSETS_SECTION, SUBSETS_HEADER, row)
+        return
     for variant in args.variants:
         free = fused(runs, copies, variant, out / "label_free" / _slug(variant))
         test = fused(runs, None, variant, out / "test" / _slug(variant))
@@ -87,6 +116,42 @@ def main() -> None:
         print(HEADER + row, flush=True)
         if not args.no_record:
             record(SECTION, HEADER, row)
+
+
+def subsets_row(
+    runs: dict[str, Path], copies: dict[str, Path], variant: str, out: Path, command: str
+) -> str:
+    """Score every subset of >= 2 members on the copies and the test videos (``subsets.csv``);
+    the row of the subset the label-free score picks."""
+    names, rows = list(runs), []
+    for size in range(len(names), 1, -1):
+        for subset in itertools.combinations(names, size):
+            slug = "+".join(subset)
+            members = {m: runs[m] for m in subset}
+            free = fused(members, {m: copies[m] for m in subset}, variant, out / "free" / slug)
+            test = fused(members, None, variant, out / "test" / slug)
+            kinds = [_auc(free[free["video"].str.endswith(k)]) for k in ("x2", "x3", "pasted")]
+            rows.append({"members": slug, "label_free": float(np.mean(kinds)), "test": _auc(test)})
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "subsets.csv", index=False)
+    best = table["label_free"].max()
+    ties = table[table["label_free"] >= best - 0.001]
+    pick = ties.iloc[0]  # rows run from the largest subset down
+    alone = {m: _auc(fused({m: runs[m]}, None, variant, out / "alone" / m)) for m in names}
+    top = max(alone, key=alone.get)
+    cells = [
+        time.strftime("%Y-%m-%d"),
+        "+".join(names),
+        f"`{variant}`",
+        f"{pick['members']} ({pick['label_free']:.3f})",
+        f"{len(ties)} of {len(table)}",
+        f"{pick['test']:.3f}",
+        f"{table.iloc[0]['test']:.3f}",
+        f"{top} {alone[top]:.3f}",
+        f"{table['test'].min():.3f}-{table['test'].max():.3f}",
+        command,
+    ]
+    return "| " + " | ".join(cells) + " |\n"
 
 
 def write_copy_scores(runs: dict[str, Path], out: Path) -> dict[str, Path]:
