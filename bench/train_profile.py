@@ -1,18 +1,21 @@
 """Where a training step's time goes, for each network model at its preset.
 
-    python bench/train_profile.py [--models unet stae roadmap joint] [--steps 20]
+    python bench/train_profile.py [--models unet stae roadmap joint] [--steps 20] [--bf16]
 
 Each preset (``experiment=<model> data=synthetic``: 64x64 grey, as on Ped1/Ped2) trains
 ``--steps`` steps by hand with the preset's loader (shuffled clips or one clip per video, batch
 8) on the built-in synthetic footage, timing each stage of a step: loading the batch
 (``DataLoader``), converting it (``on_after_batch_transfer``: uint8 to float), the forward pass
 with the losses, the backward pass and the optimiser step. Appends one row per model to
-bench/results.md with the mean milliseconds of each stage and its share.
+bench/results.md with the mean milliseconds of each stage and its share. ``--bf16`` runs the
+forward pass and the losses under CPU autocast to bfloat16, as the presets' ``bf16-mixed`` does
+(on a CPU with AVX512-BF16 or AMX units; without them bf16 is emulated and slow).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -60,9 +63,13 @@ def preset(name: str, data_dir: str):
     return model, optimizer, datamodule.train_dataloader()
 
 
-def profile(name: str, steps: int, data_dir: str) -> dict[str, float]:
-    """Mean seconds of each stage over ``steps`` steps (after 3 warm-up steps)."""
+def profile(name: str, steps: int, data_dir: str, bf16: bool = False) -> dict[str, float]:
+    """Mean seconds of each stage over ``steps`` steps (after 3 warm-up steps), the forward pass
+    under bfloat16 autocast with ``bf16``."""
     model, optimizer, loader = preset(name, data_dir)
+    autocast = (
+        (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
+    )
     model.train()
     totals = dict.fromkeys(STAGES, 0.0)
     batches = iter(loader)
@@ -76,7 +83,8 @@ def profile(name: str, steps: int, data_dir: str) -> dict[str, float]:
         marks.append(time.perf_counter())
         batch = model.on_after_batch_transfer(batch, 0)
         marks.append(time.perf_counter())
-        loss = model.losses(batch, model(batch))["loss"]
+        with autocast():
+            loss = model.losses(batch, model(batch))["loss"]
         marks.append(time.perf_counter())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -93,18 +101,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["unet", "stae", "roadmap", "joint"])
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--bf16", action="store_true", help="forward pass in bfloat16 autocast")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(2)
     rows = []
     with tempfile.TemporaryDirectory() as data_dir:
         for name in args.models:
-            means = profile(name, args.steps, data_dir)
+            means = profile(name, args.steps, data_dir, args.bf16)
             total = sum(means.values())
             cells = [f"{1000 * means[s]:.1f} ({100 * means[s] / total:.0f}%)" for s in STAGES]
             row = (
-                f"| {time.strftime('%Y-%m-%d')} | {name} | {' | '.join(cells)} | "
-                f"{1000 * total:.1f} | {COMMAND} |\n"
+                f"| {time.strftime('%Y-%m-%d')} | {name}{' (bf16)' if args.bf16 else ''} | "
+                f"{' | '.join(cells)} | {1000 * total:.1f} | "
+                f"{COMMAND[:-1] + ' --bf16`' if args.bf16 else COMMAND} |\n"
             )
             print(row, end="", flush=True)
             rows.append(row)
