@@ -3,6 +3,7 @@
     python bench/ensemble_label_free.py [--models unet stae roadmap joint density]
         [--run MODEL=RUN ...] [--variants 'normalization=minmax fusion=mean' ...] [--no-record]
     python bench/ensemble_label_free.py --subsets   # which members, chosen by the label-free score
+    python bench/ensemble_label_free.py --dataset ped1 --subsets --run unet=<run> ...
 
 Every member (the newest labelled Ped2 run of each model, as ``bench/ped2_ensemble.py``) scores
 the *same* label-free pseudo-anomaly copies of the held-out normal validation videos (segments
@@ -16,7 +17,8 @@ label-free columns may choose the ensemble's defaults.
 copies and on the test videos, and writes one row: the subset the label-free score picks (ties
 within 0.001 go to the larger subset, then the earlier one), how many subsets tie with it, its
 test AUC beside the all-member ensemble's and the best member's. Every subset's figures go to
-``subsets.csv`` in the run folder.
+``subsets.csv`` in the run folder. ``--dataset ped1``: every member named with ``--run``, the
+rows under the dataset's own section titles.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ SUBSETS_SECTION = (
     "UCSD Ped2: ensemble members chosen by the label-free score "
     "(`bench/ensemble_label_free.py --subsets`)"
 )
+TITLES = {"ped1": "UCSD Ped1", "ped2": "UCSD Ped2"}
 SUBSETS_HEADER = (
     "**Protocol:** members' own columns, the variant's normalisation and fusion, equal weights, "
     "the fused score smoothed with Gaussian sigma 3; label-free val AUC: the mean over the kinds "
@@ -77,9 +80,13 @@ def main() -> None:
     parser.add_argument("--run", action="append", default=[], metavar="MODEL=RUN")
     parser.add_argument("--variants", nargs="+", default=VARIANTS)
     parser.add_argument("--subsets", action="store_true", help="choose members by the score")
+    parser.add_argument("--dataset", choices=sorted(TITLES), default="ped2")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     chosen = dict(item.split("=", 1) for item in args.run)
+    if args.dataset != "ped2" and set(args.models) - set(chosen):
+        sys.exit(f"--dataset {args.dataset}: name the run of every member with --run MODEL=RUN")
+    title = TITLES[args.dataset]
     runs = {}
     for model in args.models:
         run = (ROOT / chosen[model]).resolve() if model in chosen else newest_run(model, PED2)
@@ -88,13 +95,15 @@ def main() -> None:
         runs[model] = run
     out = ROOT / "outputs" / "bench" / "ensemble_label_free" / time.strftime("%Y-%m-%d_%H-%M-%S")
     copies = write_copy_scores(runs, out / "copies")
-    command = "python bench/ensemble_label_free.py --models " + " ".join(runs)
+    command = "python bench/ensemble_label_free.py"
+    command += f" --dataset {args.dataset}" if args.dataset != "ped2" else ""
+    command += " --models " + " ".join(runs)
     command += "".join(f" --run {m}={r}" for m, r in chosen.items())
     if args.subsets:
         row = subsets_row(runs, copies, args.variants[0], out, f"`{command} --subsets`")
         print(SUBSETS_HEADER + row, flush=True)
         if not args.no_record:
-            record(SUBSETS_SECTION, SUBSETS_HEADER, row)
+            record(SUBSETS_SECTION.replace("UCSD Ped2", title), SUBSETS_HEADER, row)
         return
     for variant in args.variants:
         free = fused(runs, copies, variant, out / "label_free" / _slug(variant))
@@ -115,7 +124,7 @@ def main() -> None:
         row = "| " + " | ".join(cells) + " |\n"
         print(HEADER + row, flush=True)
         if not args.no_record:
-            record(SECTION, HEADER, row)
+            record(SECTION.replace("UCSD Ped2", title), HEADER, row)
 
 
 def subsets_row(
