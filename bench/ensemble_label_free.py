@@ -52,17 +52,17 @@ VARIANTS = [
     for n in ("minmax", "zscore", "rank", "train_zscore")
     for f in ("mean", "rank_mean")
 ]
-SECTION = "UCSD Ped2: ensemble fusion by the label-free score (`bench/ensemble_label_free.py`)"
+TITLES = {"ped1": "UCSD Ped1", "ped2": "UCSD Ped2"}
+SECTION = "{title}: ensemble fusion by the label-free score (`bench/ensemble_label_free.py`)"
 HEADER = (
     "| date | members | variant | label-free val AUC (mean) | x2 / x3 / pasted | "
     "test micro AUC | test macro AUC | test AP | command |\n|---|---|---|---|---|---|---|---|---|\n"
 )
 
 SUBSETS_SECTION = (
-    "UCSD Ped2: ensemble members chosen by the label-free score "
+    "{title}: ensemble members chosen by the label-free score "
     "(`bench/ensemble_label_free.py --subsets`)"
 )
-TITLES = {"ped1": "UCSD Ped1", "ped2": "UCSD Ped2"}
 SUBSETS_HEADER = (
     "**Protocol:** members' own columns, the variant's normalisation and fusion, equal weights, "
     "the fused score smoothed with Gaussian sigma 3; label-free val AUC: the mean over the kinds "
@@ -103,7 +103,7 @@ def main() -> None:
         row = subsets_row(runs, copies, args.variants[0], out, f"`{command} --subsets`")
         print(SUBSETS_HEADER + row, flush=True)
         if not args.no_record:
-            record(SUBSETS_SECTION.replace("UCSD Ped2", title), SUBSETS_HEADER, row)
+            record(SUBSETS_SECTION.format(title=title), SUBSETS_HEADER, row)
         return
     for variant in args.variants:
         free = fused(runs, copies, variant, out / "label_free" / _slug(variant))
@@ -124,7 +124,7 @@ def main() -> None:
         row = "| " + " | ".join(cells) + " |\n"
         print(HEADER + row, flush=True)
         if not args.no_record:
-            record(SECTION.replace("UCSD Ped2", title), HEADER, row)
+            record(SECTION.format(title=title), HEADER, row)
 
 
 def subsets_row(
