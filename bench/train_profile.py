@@ -9,7 +9,9 @@ Each preset (``experiment=<model> data=synthetic``: 64x64 grey, as on Ped1/Ped2)
 with the losses, the backward pass and the optimiser step. Appends one row per model to
 bench/results.md with the mean milliseconds of each stage and its share. ``--bf16`` runs the
 forward pass and the losses under CPU autocast to bfloat16, as the presets' ``bf16-mixed`` does
-(on a CPU with AVX512-BF16 or AMX units; without them bf16 is emulated and slow).
+(on a CPU with AVX512-BF16 or AMX units; without them bf16 is emulated and slow). The weights
+take the model's memory layout (``VADModule.memory_format``, channels-last for 2-D models) as
+the trainer's ``setup`` gives them.
 """
 
 from __future__ import annotations
@@ -59,13 +61,16 @@ def preset(name: str, data_dir: str):
     datamodule.configure_clips(model.clip_length, model.modalities, model.pseudo_anomaly)
     if hasattr(model, "flow_scale"):
         model.flow_scale.fill_(1.0)
+    model.setup("fit")  # the model's memory layout, as the trainer sets it
     optimizer = model.optimizer_factory(params=model.parameters())
     return model, optimizer, datamodule.train_dataloader()
 
 
-def profile(name: str, steps: int, data_dir: str, bf16: bool = False) -> dict[str, float]:
+def profile(
+    name: str, steps: int, data_dir: str, bf16: bool = False
+) -> tuple[dict[str, float], bool]:
     """Mean seconds of each stage over ``steps`` steps (after 3 warm-up steps), the forward pass
-    under bfloat16 autocast with ``bf16``."""
+    under bfloat16 autocast with ``bf16``; and whether the weights were channels-last."""
     model, optimizer, loader = preset(name, data_dir)
     autocast = (
         (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
@@ -94,7 +99,14 @@ def profile(name: str, steps: int, data_dir: str, bf16: bool = False) -> dict[st
         if step >= 3:
             for stage, start, end in zip(STAGES, marks[:-1], marks[1:], strict=True):
                 totals[stage] += end - start
-    return {stage: seconds / steps for stage, seconds in totals.items()}
+    channels_last = model.memory_format == torch.channels_last
+    return {stage: seconds / steps for stage, seconds in totals.items()}, channels_last
+
+
+def label(name: str, bf16: bool, channels_last: bool) -> str:
+    """The row's model cell: the name, with its precision and a channels-last layout."""
+    notes = ["bf16"] * bf16 + ["channels-last"] * channels_last
+    return f"{name} ({', '.join(notes)})" if notes else name
 
 
 def main() -> None:
@@ -108,11 +120,11 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as data_dir:
         for name in args.models:
-            means = profile(name, args.steps, data_dir, args.bf16)
+            means, channels_last = profile(name, args.steps, data_dir, args.bf16)
             total = sum(means.values())
             cells = [f"{1000 * means[s]:.1f} ({100 * means[s] / total:.0f}%)" for s in STAGES]
             row = (
-                f"| {time.strftime('%Y-%m-%d')} | {name}{' (bf16)' if args.bf16 else ''} | "
+                f"| {time.strftime('%Y-%m-%d')} | {label(name, args.bf16, channels_last)} | "
                 f"{' | '.join(cells)} | {1000 * total:.1f} | "
                 f"{COMMAND[:-1] + ' --bf16`' if args.bf16 else COMMAND} |\n"
             )

@@ -55,6 +55,9 @@ class STAEModule(VADModule):
     validation videos it stays uncalibrated.
     """
 
+    #: its Conv3d layers gain nothing from channels-last-3d on CPU (a bf16 step 145 ms against 138)
+    memory_format = torch.contiguous_format
+
     def __init__(
         self,
         image_size: Sequence[int],
