@@ -22,7 +22,7 @@ from vad.tasks.predict import predict
 from vad.tasks.train import train
 
 SAMPLES_EVERY_EPOCH = [
-    "callbacks.sample_predictions.every_n_epochs=1",
+    "callbacks.sample_predictions.every_n_validations=1",
     "trainer.log_every_n_steps=1",
 ]
 
@@ -76,7 +76,7 @@ def test_tensorboard_and_csv_logs(make_cfg) -> None:
     tags = events.Tags()
     assert {"train/loss_step", "val/loss", "lr-Adam", "test/micro_auc"} <= set(tags["scalars"])
     assert "samples/predictions" in tags["images"]
-    assert (run / "samples" / "epoch_000.png").is_file()
+    assert sorted(p.name for p in (run / "samples").glob("step_*.png"))
     metrics = pd.read_csv(run / "csv" / "metrics.csv")
     assert {"train/loss_step", "val/loss", "lr-Adam", "test/micro_auc"} <= set(metrics.columns)
     hparams = yaml.safe_load((run / "csv" / "hparams.yaml").read_text())

@@ -24,30 +24,42 @@ KEY = "val/pseudo_auc"
 
 
 class LabelFreeValidation(Callback):
-    """Logs ``val/pseudo_auc`` of ``column`` every ``every_n_epochs`` validation epochs."""
+    """Logs ``val/pseudo_auc`` of ``column`` every ``every_n_validations`` validations (counted
+    across epochs, as a step budget validates every N steps)."""
 
     def __init__(
         self,
         column: str | None = None,
         factors: Sequence[int] = (2, 3),
-        every_n_epochs: int = 1,
+        every_n_validations: int = 1,
         aggregate: str = "mean",
         pasted: Mapping[str, Any] | None = None,
         sigma: float = 0.0,
     ) -> None:
-        if every_n_epochs < 1 or not factors or min(factors) < 2:
+        if every_n_validations < 1 or not factors or min(factors) < 2:
             raise ValueError(
-                f"every_n_epochs must be >= 1 and factors >= 2, got {every_n_epochs}, {factors}"
+                f"every_n_validations must be >= 1 and factors >= 2, got {every_n_validations}, "
+                f"{factors}"
             )
         self.column, self.factors = column, tuple(int(f) for f in factors)
-        self.every_n_epochs, self.aggregate = every_n_epochs, aggregate
+        self.every_n, self.aggregate = every_n_validations, aggregate
+        self.validations = 0
         self.pasted = dict(pasted) if pasted else None
         self.sigma = float(sigma)
         self.history: list[float] = []
         self._copies: dict[str, list] | None = None
 
+    def state_dict(self) -> dict[str, int]:
+        return {"validations": self.validations}  # a resumed run keeps the schedule
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.validations = int(state_dict.get("validations", 0))
+
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.sanity_checking or (trainer.current_epoch + 1) % self.every_n_epochs:
+        if trainer.sanity_checking:
+            return
+        self.validations += 1
+        if self.validations % self.every_n:
             return
         pl_module.finish_fitted()  # this epoch's validation moments, before scoring with them
         kinds = [f"x{f}" for f in self.factors] + (["pasted"] if self.pasted else [])

@@ -1,4 +1,4 @@
-"""Sample predictions during training: every N epochs, a few fixed validation frames with the
+"""Sample predictions during training: every N validations, a few fixed validation frames with the
 model's prediction (or reconstruction) and squared-error map, saved as a PNG and sent to the
 loggers that take images (W&B, TensorBoard)."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -23,31 +24,40 @@ log = logging.getLogger(__name__)
 
 class SamplePredictions(Callback):
     """Renders ``frames`` frames spread over the validation videos (the training videos when there
-    are none) after every ``every_n_epochs``-th validation, on rank 0.
+    are none) after every ``every_n_validations``-th validation (counted across epochs, as a
+    step budget validates every N steps), on rank 0.
 
-    Writes ``<dirpath>/epoch_<NNN>.png`` (the frame, the prediction and the error map of each
+    Writes ``<dirpath>/step_<NNNNNN>.png`` (the frame, the prediction and the error map of each
     sample, the error's mean as its score) and logs it under ``key`` at the global step.
     """
 
     def __init__(
         self,
-        every_n_epochs: int = 5,
+        every_n_validations: int = 5,
         frames: int = 4,
         dirpath: str | Path | None = None,
         key: str = "samples/predictions",
     ) -> None:
-        if every_n_epochs < 1 or frames < 1:
+        if every_n_validations < 1 or frames < 1:
             raise ValueError(
-                f"every_n_epochs and frames must be >= 1, got {every_n_epochs}, {frames}"
+                f"every_n_validations and frames must be >= 1, got {every_n_validations}, {frames}"
             )
-        self.every_n_epochs, self.frames, self.key = every_n_epochs, frames, key
+        self.every_n, self.frames, self.key = every_n_validations, frames, key
+        self.validations = 0
         self.dirpath = Path(dirpath) if dirpath is not None else None
         self.written: list[Path] = []
+
+    def state_dict(self) -> dict[str, int]:
+        return {"validations": self.validations}  # a resumed run keeps the schedule
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.validations = int(state_dict.get("validations", 0))
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
-        if (trainer.current_epoch + 1) % self.every_n_epochs:
+        self.validations += 1
+        if self.validations % self.every_n:
             return
         datamodule = trainer.datamodule
         videos = datamodule.videos("val") or datamodule.videos("train")
@@ -64,9 +74,9 @@ class SamplePredictions(Callback):
 
     def _write(self, examples: list, trainer: L.Trainer) -> Path:
         folder = self.dirpath or Path(trainer.default_root_dir) / "samples"
-        epoch = folder / f"epoch_{trainer.current_epoch:03d}"
-        _, grid = write_examples(examples, epoch)
-        path = folder / f"epoch_{trainer.current_epoch:03d}.png"
+        name = f"step_{trainer.global_step:06d}"
+        _, grid = write_examples(examples, folder / name)
+        path = folder / f"{name}.png"
         os.replace(grid, path)
         return path
 
