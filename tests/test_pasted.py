@@ -12,10 +12,11 @@ import torch
 from tests.helpers import moving_square
 from vad.data.batch import ClipBatch
 from vad.data.clips import memory_video
-from vad.data.pasted import feathered_alpha, plan_pasted
+from vad.data.pasted import feathered_alpha, plan_pasted, typical_size
+from vad.errors import DataError
 from vad.models.base import Prediction
 from vad.models.unet import UNetModule
-from vad.scoring.pseudo_anomaly import label_free_aucs, pasted_videos
+from vad.scoring.pseudo_anomaly import label_free_aucs, pasted_videos, typical_object_size
 from vad.scoring.scorer import Scorer
 from vad.tasks.train import train
 
@@ -134,3 +135,25 @@ def test_training_logs_each_kind_of_the_label_free_score(make_cfg) -> None:
     assert len(kinds) == 1 and kinds.to_numpy().min() >= 0 and kinds.to_numpy().max() <= 1
     mean = logged["val/pseudo_auc"].dropna().iloc[0]
     assert mean == pytest.approx(kinds.iloc[0].mean(), abs=1e-6)
+
+
+def test_typical_size_is_the_median_motion_box_with_a_fallback() -> None:
+    boxes = np.full((3, 2, 4), np.nan)
+    boxes[0, 0] = [0.1, 0.2, 0.15, 0.35]  # 0.15 high, 0.05 wide
+    boxes[1, 0] = [0.5, 0.5, 0.6, 0.6]
+    boxes[2, :] = [[0.0, 0.0, 0.04, 0.2], [0.2, 0.2, 0.3, 0.3]]
+    assert np.allclose(typical_size(boxes, 0.08), (0.125, 0.075))  # heights .15 .1 .2 .1
+    assert typical_size(np.full((2, 3, 4), np.nan), 0.08) == (0.08, 0.08)
+
+
+def test_auto_size_is_the_size_of_the_videos_own_moving_object() -> None:
+    frames = np.array([moving_square(t, (48, 64), speed=8) for t in range(40)])[..., None]
+    video = memory_video("v", {"frames": frames})
+    settings = {"boxes": {"min_area": 10, "pad": 0}}
+    height, width = typical_object_size(video, settings)
+    assert 8 / 48 <= height <= 12 / 48  # the 8-pixel square (a pixel of blur each side)
+    assert 8 / 64 <= width <= 26 / 64  # and where it came from along its 8-pixel step
+    copies = pasted_videos([video], 5, {**OPTIONS, "size": "auto"}, settings=settings)
+    assert len(copies) == 2 and all(c.labels.sum() == 12 for c in copies)
+    with pytest.raises(DataError, match="pasted size 'big'"):
+        pasted_videos([video], 5, {**OPTIONS, "size": "big"})

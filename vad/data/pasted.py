@@ -103,33 +103,48 @@ def plan_pasted(
     frames: np.ndarray,
     start: int,
     span: int,
-    size: float = 0.15,
+    size: float | tuple[float, float] = 0.15,
     speed: float = 0.02,
     leftward: bool = False,
 ) -> PastedObject:
-    """Where to cut the object (the ``size`` x ``size`` patch, in fractions of the frame's
-    height and width, that differs most from the median frame) and its straight path through
-    ``span`` frames from ``start``; fewer frames when the path would leave the frame."""
+    """Where to cut the object (the patch of ``size``: one fraction of the frame's height and
+    width, or (height, width) fractions, that differs most from the median frame) and its
+    straight path through ``span`` frames from ``start``; fewer frames when the path would
+    leave the frame."""
     length = len(frames)
-    if not (0 < size < 1 and speed > 0 and span >= 1 and 0 <= start < length):
+    sh, sw = (size, size) if np.isscalar(size) else size
+    if not (0 < sh < 1 and 0 < sw < 1 and speed > 0 and span >= 1 and 0 <= start < length):
         raise ValueError(f"cannot paste: size {size}, speed {speed}, span {span}, start {start}")
-    source, (cx, cy) = _most_visible(frames, size)
-    x0, y0 = float(np.clip(cx - size / 2, 0, 1 - size)), float(np.clip(cy - size / 2, 0, 1 - size))
-    steps = min(span, length - start, int((1 - size) / speed) + 1)
+    source, (cx, cy) = _most_visible(frames, (sh, sw))
+    x0, y0 = float(np.clip(cx - sw / 2, 0, 1 - sw)), float(np.clip(cy - sh / 2, 0, 1 - sh))
+    steps = min(span, length - start, int((1 - sw) / speed) + 1)
     xs = np.arange(steps) * speed
-    xs = (1 - size) - xs if leftward else xs
+    xs = (1 - sw) - xs if leftward else xs
     path = np.stack([xs, np.full(steps, y0)], axis=1)
-    return PastedObject(source, (x0, y0, x0 + size, y0 + size), start, path)
+    return PastedObject(source, (x0, y0, x0 + sw, y0 + sh), start, path)
 
 
-def _most_visible(frames: np.ndarray, size: float) -> tuple[int, tuple[float, float]]:
-    """The frame and relative centre of the patch of side ``size`` that differs most from the
-    median of evenly sampled frames."""
+def typical_size(boxes: np.ndarray, fallback: float) -> tuple[float, float]:
+    """The median (height, width) of motion ``boxes`` ((..., 4) rows x0, y0, x1, y1 in [0, 1];
+    NaN rows pad): the size of the footage's own moving objects, ``fallback`` on both sides
+    when nothing moves."""
+    rows = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    rows = rows[np.isfinite(rows).all(axis=1)]
+    if not len(rows):
+        return float(fallback), float(fallback)
+    height = float(np.median(rows[:, 3] - rows[:, 1]))
+    width = float(np.median(rows[:, 2] - rows[:, 0]))
+    return float(np.clip(height, 0.01, 0.5)), float(np.clip(width, 0.01, 0.5))
+
+
+def _most_visible(frames: np.ndarray, size: tuple[float, float]) -> tuple[int, tuple[float, float]]:
+    """The frame and relative centre of the patch of (height, width) fractions ``size`` that
+    differs most from the median of evenly sampled frames."""
     picks = np.unique(np.linspace(0, len(frames) - 1, min(SEARCH_FRAMES, len(frames))).astype(int))
     grey = np.stack([_grey(np.asarray(frames[i])) for i in picks])
     median = np.median(grey, axis=0)
     height, width = median.shape
-    kernel = (max(1, round(size * width)), max(1, round(size * height)))
+    kernel = (max(1, round(size[1] * width)), max(1, round(size[0] * height)))
     best = (-1.0, 0, (0.5, 0.5))
     for i, image in zip(picks, grey, strict=True):
         energy = cv2.boxFilter(np.abs(image - median), -1, kernel)

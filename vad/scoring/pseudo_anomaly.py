@@ -20,8 +20,8 @@ import pandas as pd
 from vad.data.cache import CachedVideo
 from vad.data.clips import memory_video
 from vad.data.flow import compute_flow
-from vad.data.pasted import PastedScene, plan_pasted
-from vad.data.regions import native_frames, region_settings, video_boxes
+from vad.data.pasted import PastedScene, plan_pasted, typical_size
+from vad.data.regions import build_boxes, native_frames, region_settings, video_boxes
 from vad.errors import DataError
 from vad.scoring.metrics import evaluate
 from vad.scoring.pipeline import anomaly_scores
@@ -29,6 +29,8 @@ from vad.scoring.scorer import Scorer
 
 #: the fewest frames a sped-up segment has
 MIN_SPAN = 8
+#: the pasted object's side (fraction of the frame) with ``size: auto`` when nothing moves
+AUTO_FALLBACK = 0.08
 
 
 def speed_up(length: int, start: int, span: int, factor: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,19 +108,23 @@ def pasted_videos(
 ) -> list[CachedVideo]:
     """Copies (``<video>@<start>pasted``) of ``videos`` with one of their moving objects pasted
     gliding fast through a segment (``vad.data.pasted``; ``options``: ``copies``, ``span``,
-    ``size``, ``speed`` and ``decoy_speed``: the same object also glides at that normal pace
-    through the segment farthest away, labelled normal; null = no decoy), labelled 1 where the
-    fast one shows; flow and boxes as in ``sped_up_videos`` (boxes found at native resolution
-    get the objects pasted into the source frames too). Videos too short are left out."""
+    ``size`` (a fraction of the frame, or ``auto``: the median motion box of the video),
+    ``speed`` and ``decoy_speed``: the same object also glides at that normal pace through the
+    segment farthest away, labelled normal; null = no decoy), labelled 1 where the fast one
+    shows; flow and boxes as in ``sped_up_videos`` (boxes found at native resolution get the
+    objects pasted into the source frames too). Videos too short are left out."""
     copies, span = int(options.get("copies", 2)), int(options.get("span", 24))
-    size, speed = float(options.get("size", 0.15)), float(options.get("speed", 0.02))
+    size, speed = options.get("size", 0.15), float(options.get("speed", 0.02))
+    if size != "auto" and not isinstance(size, int | float):
+        raise DataError(f"pasted size {size!r} is invalid: a fraction of the frame, or auto")
     decoy = options.get("decoy_speed")
     margin, made = max(1, int(clip_length)), []
     for video in videos:
         if len(video) - span - margin < margin:
             continue
+        side = typical_object_size(video, settings) if size == "auto" else float(size)
         starts = np.unique(np.linspace(margin, len(video) - span - margin, copies).astype(int))
-        scenes = [_scene(video.frames, s, starts, span, size, speed, decoy) for s in starts]
+        scenes = [_scene(video.frames, s, starts, span, side, speed, decoy) for s in starts]
         if None in scenes:
             continue  # no room for a decoy segment apart from the fast one
         for start, scene in zip(starts.tolist(), scenes, strict=True):
@@ -131,12 +137,23 @@ def pasted_videos(
     return made
 
 
+def typical_object_size(
+    video: CachedVideo, settings: Mapping[str, Mapping[str, Any] | None] | None
+) -> tuple[float, float]:
+    """(height, width) of the video's typical moving object: its median motion box (the data's
+    box settings; ``AUTO_FALLBACK`` when nothing moves)."""
+    checked = region_settings(dict(settings or {}).get("boxes"))
+    if checked["resolution"] == "native" and not Path(video.source).exists():
+        checked["resolution"] = "cache"  # no readable source: the cached frames
+    return typical_size(build_boxes(video, checked), AUTO_FALLBACK)
+
+
 def _scene(
     frames: np.ndarray,
     start: int,
     starts: np.ndarray,
     span: int,
-    size: float,
+    size: float | tuple[float, float],
     speed: float,
     decoy: float | None,
 ) -> PastedScene | None:
