@@ -7,9 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import torch
+from lightning.pytorch.callbacks import EarlyStopping
 
 from vad.callbacks import LabelFreeValidation, SamplePredictions
+from vad.callbacks.label_free_validation import MonitorError, check_monitors
 from vad.tasks.train import train
 
 
@@ -46,3 +49,17 @@ def test_a_restored_count_keeps_the_schedule() -> None:
     for callback in (LabelFreeValidation(every_n_validations=3), SamplePredictions(3)):
         callback.load_state_dict({"validations": 5})
         assert callback.state_dict() == {"validations": 5}
+
+
+def test_monitoring_a_score_that_is_not_logged_every_validation_fails_before_training(
+    make_cfg,
+) -> None:
+    overrides = [
+        "callbacks=[default,early_stopping]",
+        "callbacks.label_free_validation.every_n_validations=2",
+    ]
+    with pytest.raises(MonitorError, match="every_n_validations=2 logs only"):
+        train(make_cfg("train", overrides))
+    with pytest.raises(MonitorError, match="label_free_validation is off"):
+        check_monitors([EarlyStopping(monitor="val/pseudo_auc")])
+    check_monitors([EarlyStopping(monitor="val/loss")])  # no error

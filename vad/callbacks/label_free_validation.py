@@ -17,10 +17,15 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
+from vad.errors import VADError
 from vad.scoring.pseudo_anomaly import kinds_aucs, pseudo_copies
 from vad.scoring.scorer import Scorer
 
 KEY = "val/pseudo_auc"
+
+
+class MonitorError(VADError, ValueError):
+    """A callback monitors the label-free score where it is not logged at every validation."""
 
 
 class LabelFreeValidation(Callback):
@@ -88,3 +93,24 @@ class LabelFreeValidation(Callback):
         pl_module.log(KEY, value, prog_bar=True, batch_size=1)
         for kind, auc in zip(kinds, values, strict=True):
             pl_module.log(f"{KEY}_{kind}", auc, batch_size=1)
+
+
+def check_monitors(callbacks: Sequence[Callback]) -> None:
+    """A ``MonitorError`` before training when a callback (early stopping, the checkpoint)
+    monitors ``val/pseudo_auc`` but the score is off or not logged at every validation: those
+    callbacks read their metric after each validation."""
+    watching = [type(c).__name__ for c in callbacks if str(getattr(c, "monitor", "")) == KEY]
+    if not watching:
+        return
+    scores = [c for c in callbacks if isinstance(c, LabelFreeValidation)]
+    if not scores:
+        raise MonitorError(
+            f"{', '.join(watching)} monitor {KEY}, but callbacks.label_free_validation is off; "
+            "add it to the callbacks or monitor val/loss"
+        )
+    if scores[0].every_n > 1:
+        raise MonitorError(
+            f"{', '.join(watching)} monitor {KEY}, which "
+            f"callbacks.label_free_validation.every_n_validations={scores[0].every_n} logs only "
+            "at every few validations; set it to 1 or monitor val/loss"
+        )

@@ -14,6 +14,7 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from vad.callbacks.label_free_validation import check_monitors
 from vad.errors import TrainingError
 from vad.io.atomic import write_json
 from vad.models.checkpoint import CheckpointMetadata, load_model
@@ -59,6 +60,7 @@ def _fit_and_score(cfg: DictConfig, loggers: list[Any], output_dir: Path) -> dic
     trainer_cfg = trainer_for(model, cfg.trainer)
     console.print(settings_summary(cfg, model, output_dir), soft_wrap=True)
     callbacks = instantiate_dict(cfg.get("callbacks"), "callback")
+    check_monitors(callbacks)
     if not loggers:  # nothing to log learning rates to (logger=none)
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     speed = TrainSpeed()
