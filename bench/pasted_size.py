@@ -46,11 +46,16 @@ HEADER = (
 SIZES = (0.08, "auto")
 
 
+def run_scoring(run: Path) -> ScoringOptions:
+    """The scoring options the run was trained with."""
+    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
+    return ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
+
+
 def label_free(run: Path, size: float | str, sigma: float) -> tuple[float, float, str]:
     """(mean over the kinds, the pasted kind, the column) of the run's column with the pasted
     ``size``."""
-    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
-    options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
+    options = run_scoring(run)
     module, datamodule, kinds = run_pseudo_copies(run, {"size": size})
     scorer = Scorer(module, options.aggregate)
     column = options.column or module.contract.score_column
@@ -62,11 +67,9 @@ def label_free(run: Path, size: float | str, sigma: float) -> tuple[float, float
 
 
 def test_auc(run: Path, column: str, sigma: float) -> float:
-    scoring = OmegaConf.load(run / ".hydra" / "config.yaml").scoring
-    options = ScoringOptions.from_config(OmegaConf.to_container(scoring, resolve=True))
-    frame = score_frame(
-        read_scores(run / "scores.csv"), ScoringOptions(column, options.normalization, sigma)
-    )
+    """The test micro AUC of ``column`` in the run's scores.csv, smoothed with ``sigma``."""
+    options = ScoringOptions(column, run_scoring(run).normalization, sigma)
+    frame = score_frame(read_scores(run / "scores.csv"), options)
     return float(evaluate(frame)[0]["micro_auc"])
 
 

@@ -17,6 +17,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
+from vad.callbacks.validation_count import EveryNValidations
 from vad.errors import VADError
 from vad.scoring.pseudo_anomaly import kinds_aucs, pseudo_copies
 from vad.scoring.scorer import Scorer
@@ -28,7 +29,7 @@ class MonitorError(VADError, ValueError):
     """A callback monitors the label-free score where it is not logged at every validation."""
 
 
-class LabelFreeValidation(Callback):
+class LabelFreeValidation(EveryNValidations):
     """Logs ``val/pseudo_auc`` of ``column`` every ``every_n_validations`` validations (counted
     across epochs, as a step budget validates every N steps)."""
 
@@ -47,24 +48,17 @@ class LabelFreeValidation(Callback):
                 f"{factors}"
             )
         self.column, self.factors = column, tuple(int(f) for f in factors)
-        self.every_n, self.aggregate = every_n_validations, aggregate
-        self.validations = 0
+        super().__init__(every_n_validations)
+        self.aggregate = aggregate
         self.pasted = dict(pasted) if pasted else None
         self.sigma = float(sigma)
         self.history: list[float] = []
         self._copies: dict[str, list] | None = None
 
-    def state_dict(self) -> dict[str, int]:
-        return {"validations": self.validations}  # a resumed run keeps the schedule
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.validations = int(state_dict.get("validations", 0))
-
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
             return
-        self.validations += 1
-        if self.validations % self.every_n:
+        if not self.due():
             return
         pl_module.finish_fitted()  # this epoch's validation moments, before scoring with them
         kinds = [f"x{f}" for f in self.factors] + (["pasted"] if self.pasted else [])

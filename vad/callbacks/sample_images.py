@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 import numpy as np
 import pandas as pd
-from lightning.pytorch.callbacks import Callback
 
+from vad.callbacks.validation_count import EveryNValidations
 from vad.data.cache import CachedVideo
 from vad.scoring.scorer import Scorer
 from vad.visualization.examples import collect_examples, write_examples
@@ -22,7 +21,7 @@ from vad.visualization.loggers import log_figures
 log = logging.getLogger(__name__)
 
 
-class SamplePredictions(Callback):
+class SamplePredictions(EveryNValidations):
     """Renders ``frames`` frames spread over the validation videos (the training videos when there
     are none) after every ``every_n_validations``-th validation (counted across epochs, as a
     step budget validates every N steps), on rank 0.
@@ -42,22 +41,15 @@ class SamplePredictions(Callback):
             raise ValueError(
                 f"every_n_validations and frames must be >= 1, got {every_n_validations}, {frames}"
             )
-        self.every_n, self.frames, self.key = every_n_validations, frames, key
-        self.validations = 0
+        super().__init__(every_n_validations)
+        self.frames, self.key = frames, key
         self.dirpath = Path(dirpath) if dirpath is not None else None
         self.written: list[Path] = []
-
-    def state_dict(self) -> dict[str, int]:
-        return {"validations": self.validations}  # a resumed run keeps the schedule
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.validations = int(state_dict.get("validations", 0))
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
-        self.validations += 1
-        if self.validations % self.every_n:
+        if not self.due():
             return
         datamodule = trainer.datamodule
         videos = datamodule.videos("val") or datamodule.videos("train")

@@ -50,7 +50,7 @@ class VADModule(L.LightningModule, ABC):
     #: the model's score column, data needs and kind of fit (``vad.models.contract``)
     contract: ClassVar[ModelContract] = ModelContract()
     #: layout of the weights (and so of the activations) from ``setup`` on: channels-last makes a
-    #: 2-D model's training step 1.2-1.3x faster on CPU, fp32 and bf16 (bench/train_profile.py)
+    #: 2-D model's training step 1.2-1.5x faster on CPU, fp32 and bf16 (bench/train_profile.py)
     memory_format: ClassVar[torch.memory_format] = torch.channels_last
 
     def __init__(
